@@ -1,0 +1,120 @@
+"""``anshin ...`` commands: the only place that reads configuration (environment, options)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from bot.engine import ContentError, Engine, check_content, load_content
+
+__all__ = ["main"]
+
+EXIT_PROBLEMS = 1
+EXIT_CONFIG = 2
+
+
+def default_root() -> Path:
+    """Where flows/ and locales/ live: ANSHIN_CONTENT, else the checkout, else the installed copy."""
+    configured = os.environ.get("ANSHIN_CONTENT")
+    if configured:
+        return Path(configured)
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parent, package / "content"):
+        if (candidate / "flows").is_dir():
+            return candidate
+    return Path.cwd()
+
+
+root_option = click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Content directory holding flows/ and locales/ (default: $ANSHIN_CONTENT or the project).",
+)
+
+
+def _engine(root: Path | None, clock: datetime | None = None) -> Engine:
+    try:
+        return Engine(load_content(root or default_root()), clock=(lambda: clock) if clock else None)
+    except ContentError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _utf8_streams() -> tuple[TextIO, TextIO]:
+    """stdin and stdout as UTF-8 whatever the machine's locale, since answers are Japanese."""
+    for stream in (sys.stdin, sys.stdout):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    return sys.stdin, sys.stdout
+
+
+def _configure_logging() -> None:
+    level = os.environ.get("ANSHIN_LOG_LEVEL", "WARNING").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise click.UsageError(f"ANSHIN_LOG_LEVEL={level!r} is not a log level; use DEBUG, INFO, WARNING or ERROR")
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+@click.group(help="Anshin (安心): chat guidance on online safety that always leads to a human helper.")
+@click.version_option(package_name="anshin")
+def main() -> None:
+    _configure_logging()
+
+
+@main.command(help="Validate flows, services and catalogues; list every problem as file: path: problem.")
+@root_option
+def check(root: Path | None) -> None:
+    content = load_content(root or default_root())
+    problems = check_content(content)
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        click.echo(str(problem), err=problem.severity == "error")
+    catalogs = content.catalogs
+    counts = ", ".join(f"{code} {len(catalogs.message_ids(code))}" for code in catalogs.locales)
+    click.echo(f"{len(content.nodes)} screens, {len(content.services)} services, messages per locale: {counts}")
+    if errors:
+        click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"ok: no errors, {len(problems)} warning(s)")
+
+
+@main.command(help="Run the bot as a JSON-lines filter: one event per stdin line, one answer per stdout line.")
+@root_option
+@click.option("--clock", type=click.DateTime(["%Y-%m-%dT%H:%M"]), default=None,
+              help="Fixed Japan time for 'open now' (golden transcripts), e.g. 2027-04-01T10:00.")
+def simulate(root: Path | None, clock: datetime | None) -> None:
+    from bot.channels.simulate import run_simulator
+    from bot.engine.render import JAPAN
+
+    engine = _engine(root, clock.replace(tzinfo=JAPAN) if clock else None)
+    sys.exit(run_simulator(engine, *_utf8_streams()))
+
+
+@main.command(help="Chat with the bot in this terminal (no Telegram token needed).")
+@root_option
+@click.option("--lang", default=None, help="Language code such as ja or en (default: $ANSHIN_LOCALE or ja).")
+def chat(root: Path | None, lang: str | None) -> None:
+    from bot.channels.console import run_console
+
+    engine = _engine(root)
+    language = lang or os.environ.get("ANSHIN_LOCALE")
+    sys.exit(run_console(engine, *_utf8_streams(), language))
+
+
+@main.command(help="Run the bot: on Telegram when ANSHIN_TELEGRAM_TOKEN is set, otherwise the local chat.")
+@root_option
+@click.option("--lang", default=None, help="Language code for the local chat.")
+@click.pass_context
+def run(ctx: click.Context, root: Path | None, lang: str | None) -> None:
+    if os.environ.get("ANSHIN_TELEGRAM_TOKEN"):
+        telegram = main.get_command(ctx, "telegram")
+        if telegram is None:
+            raise click.ClickException("ANSHIN_TELEGRAM_TOKEN is set but this build has no Telegram channel")
+        ctx.invoke(telegram)
+        return
+    ctx.invoke(chat, root=root, lang=lang)

@@ -1,0 +1,108 @@
+"""``Engine.handle(event) -> replies``: pure, no I/O, no per-user state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.engine.check import check_content
+from bot.engine.events import MAX_TEXT_CHARS, Event, Reply
+from bot.engine.ids import decode_button, parse_payload
+from bot.engine.loader import load_content
+from bot.engine.machine import AUDIENCE_MENUS, HELP_SCREEN, START_SCREEN, FlowMachine
+from bot.engine.model import Content, Problem
+from bot.engine.render import Clock, Renderer, audience_after
+
+__all__ = ["ContentError", "Engine", "TextRouter"]
+
+log = logging.getLogger(__name__)
+# A free-text router answers (screen key or None, emergency); bot.safety provides the real one.
+TextRouter = Callable[[str], tuple[str | None, bool]]
+
+
+class ContentError(Exception):
+    """The content has errors; the engine refuses to start rather than fail a user later."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} content problem(s); run `anshin check`:\n{lines}{more}")
+
+
+class Engine:
+    """Validated content compiled into one shared machine; every event is answered from scratch."""
+
+    def __init__(self, content: Content, clock: Clock | None = None, router: TextRouter | None = None) -> None:
+        errors = [p for p in check_content(content) if p.severity == "error"]
+        if errors:
+            raise ContentError(errors)
+        self.content = content
+        self.machine = FlowMachine(content)
+        self.renderer = Renderer(content, self.machine, clock)
+        self.router = router if router is not None else _default_router()
+        self.locales = content.catalogs.locales
+
+    @classmethod
+    def from_root(cls, root: Path, clock: Clock | None = None) -> Engine:
+        return cls(load_content(root), clock=clock)
+
+    def handle(self, event: Event) -> list[Reply]:
+        """Answer one event. Never raises: a bug still gets a kind answer with a way to a person."""
+        try:
+            return self._handle(event)
+        except Exception as error:  # the last line of defence; the reason is logged without content
+            log.error("engine failed on a %s event: %s", event.kind, type(error).__name__)
+            return [self._event_screen("outdated", self.content.catalogs.default, "x")]
+
+    def _handle(self, event: Event) -> list[Reply]:
+        client_locale = self.content.catalogs.negotiate(event.lang)
+        if event.kind == "press":
+            return [self._press(event.value, client_locale)]
+        if event.kind == "start":
+            request = parse_payload(event.value)
+            locale = request.locale if request.locale in self.locales else client_locale
+            screen = AUDIENCE_MENUS.get(request.audience, START_SCREEN) if request.valid else START_SCREEN
+            if screen not in self.content.nodes:
+                screen = START_SCREEN
+            return [self.renderer.screen(screen, locale, request.audience if request.valid else "x")]
+        if event.kind == "command":
+            name = event.value if event.value in ("help", "privacy", "language", "cancel") else "help"
+            return [self._event_screen(name, client_locale, "x")]
+        if event.kind == "media":
+            return [self._event_screen("media", client_locale, "x")]
+        return [self._text(event.value[:MAX_TEXT_CHARS], client_locale)]
+
+    def _press(self, button_id: str, client_locale: str) -> Reply:
+        state = decode_button(button_id)
+        if state is None or state.locale not in self.locales:
+            return self._event_screen("outdated", client_locale, "x")
+        target = self.machine.fire(state.screen, state.trigger, state.audience)
+        if target is None:
+            return self._event_screen("outdated", state.locale, state.audience)
+        audience = audience_after(self.content.nodes[target], state.audience)
+        return self.renderer.screen(target, state.locale, audience)
+
+    def _text(self, text: str, locale: str) -> Reply:
+        screen, emergency = self.router(text)
+        if screen is None or screen not in self.content.nodes:
+            return self._event_screen("text", locale, "x")
+        return self.renderer.screen(screen, locale, audience_after(self.content.nodes[screen], "x"), emergency)
+
+    def _event_screen(self, event: str, locale: str, audience: str) -> Reply:
+        key = self.content.events.get(event) or HELP_SCREEN
+        return self.renderer.screen(key, locale, audience)
+
+
+def _default_router() -> TextRouter:
+    try:
+        from bot.safety import assess
+    except ImportError:  # the safety package is optional only while it is being built
+        return lambda text: (None, False)
+
+    def route(text: str) -> tuple[str | None, bool]:
+        assessment = assess(text)
+        return assessment.topic, assessment.emergency
+
+    return route

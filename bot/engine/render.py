@@ -1,0 +1,115 @@
+"""Turn a screen and a state into a Reply: localised text, referral cards and buttons with state ids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.engine.events import Button, Reply
+from bot.engine.ids import encode_button
+from bot.engine.machine import HELP_SCREEN, HOME, PERSON, START_SCREEN, FlowMachine, trigger_for
+from bot.engine.model import AUDIENCE_CODES, Content, Node, Service
+
+__all__ = ["JAPAN", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+Clock = Callable[[], datetime]
+CONTACT_ICONS = {"phone": "📞", "short_code": "📞", "web": "🌐", "chat": "💬", "line": "💬 LINE", "email": "✉️"}
+# Message ids the engine itself uses; `anshin check` requires them in every locale like flow texts.
+SYSTEM_MESSAGES = (
+    "sys.btn.person", "sys.btn.home", "sys.svc.free", "sys.svc.paid", "sys.svc.anonymous",
+    "sys.svc.open_now", "sys.svc.closed_now", "sys.svc.open_elsewhere", "sys.referrals", "sys.console.hint",
+)
+
+
+def audience_after(node: Node, current: str) -> str:
+    """Entering a screen written for one audience puts the conversation in that audience."""
+    specific = [a for a in node.audience if a != "any"]
+    return AUDIENCE_CODES[specific[0]] if len(specific) == 1 else current
+
+
+class Renderer:
+    def __init__(self, content: Content, machine: FlowMachine, clock: Clock | None = None) -> None:
+        self.content = content
+        self.machine = machine
+        self.clock: Clock = clock or (lambda: datetime.now(JAPAN))
+        self._always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
+
+    def screen(self, key: str, locale: str, audience: str, emergency: bool = False) -> Reply:
+        node = self.content.nodes[key]
+        gettext = self.content.catalogs.gettext
+        parts = [gettext(locale, node.text)]
+        referrals = tuple(sid for sid in node.referrals if sid in self.content.services)
+        if referrals:
+            parts.append(self.cards(referrals, locale))
+        rows: list[tuple[Button, ...]] = [
+            (Button(gettext(locale, b.label), url=b.url),) if b.url is not None
+            else (Button(gettext(locale, b.label), self._id(locale, audience, node, b.to or "")),)
+            for b in node.buttons
+        ]
+        if node.languages:
+            choices = [Button(self.content.catalogs.display_name(code), encode_button(code, audience, key, HOME))
+                       for code in self.content.catalogs.locales]
+            rows.extend(tuple(choices[i:i + 2]) for i in range(0, len(choices), 2))
+        system: list[Button] = []
+        if key != HELP_SCREEN and HELP_SCREEN in self.content.nodes:
+            system.append(Button(gettext(locale, "sys.btn.person"), encode_button(locale, audience, key, PERSON)))
+        if key != START_SCREEN:
+            system.append(Button(gettext(locale, "sys.btn.home"), encode_button(locale, audience, key, HOME)))
+        if system:
+            # In a crisis the way to a person comes before anything else on the screen.
+            rows.insert(0, tuple(system[:1])) if emergency else rows.append(tuple(system))
+            if emergency and len(system) > 1:
+                rows.append(tuple(system[1:]))
+        return Reply("\n\n".join(p for p in parts if p), tuple(rows), referrals, emergency, screen=key)
+
+    @staticmethod
+    def _id(locale: str, audience: str, node: Node, target: str) -> str:
+        return encode_button(locale, audience, node.key, trigger_for(node, target))
+
+    def cards(self, service_ids: tuple[str, ...], locale: str) -> str:
+        gettext = self.content.catalogs.gettext
+        now = self.clock().astimezone(JAPAN)
+        cards, any_closed, any_open = [], False, False
+        for sid in service_ids:
+            service = self.content.services[sid]
+            is_open = _is_open(service, now)
+            any_closed |= is_open is False
+            any_open |= is_open is True or service.open_always
+            cards.append(self._card(service, locale, is_open))
+        text = gettext(locale, "sys.referrals") + "\n" + "\n\n".join(cards)
+        if any_closed and not any_open and self._always_open:
+            fallback = self._always_open[0]
+            line = gettext(locale, "sys.svc.open_elsewhere").replace("{service}", fallback.text("name", locale))
+            text += "\n\n" + line
+            text += "\n" + "\n".join(self._contact_lines(fallback))
+        return text
+
+    def _card(self, service: Service, locale: str, is_open: bool | None) -> str:
+        gettext = self.content.catalogs.gettext
+        lines = [f"■ {service.text('name', locale)}", *self._contact_lines(service)]
+        facts = [service.text("hours", locale)] if service.hours else []
+        if is_open is not None:
+            facts.append(gettext(locale, "sys.svc.open_now" if is_open else "sys.svc.closed_now"))
+        if service.free is not None:
+            facts.append(gettext(locale, "sys.svc.free" if service.free else "sys.svc.paid"))
+        if service.anonymous:
+            facts.append(gettext(locale, "sys.svc.anonymous"))
+        if facts:
+            lines.append("🕒 " + " / ".join(f for f in facts if f))
+        if service.when:
+            lines.append(service.text("when", locale))
+        return "\n".join(lines)
+
+    @staticmethod
+    def _contact_lines(service: Service) -> list[str]:
+        return [f"{CONTACT_ICONS.get(c.kind, '•')} {c.value}" for c in service.contacts]
+
+
+def _is_open(service: Service, now: datetime) -> bool | None:
+    """Open now (Japan time) where the reference gives exact hours; None where it does not."""
+    if service.open_always or not service.open_spans:
+        return None
+    moment = now.time()
+    return any(now.weekday() in span.days and span.start <= moment <= span.end for span in service.open_spans)

@@ -1,0 +1,49 @@
+"""Shared fixtures. Conventions are in tests/README.md."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine, load_content
+from bot.engine.render import JAPAN
+
+PROJECT = Path(__file__).resolve().parent.parent
+FIXTURE_CONTENT = Path(__file__).resolve().parent / "fixtures" / "content"
+# A Wednesday noon in Japan: services with office hours are open, Childline (16:00-21:00) is not.
+FIXED_NOW = datetime(2026, 6, 3, 12, 0, tzinfo=JAPAN)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update", action="store_true", help="rewrite golden transcripts from the current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update"))
+
+
+@pytest.fixture(scope="session")
+def fixture_engine() -> Engine:
+    return Engine(load_content(FIXTURE_CONTENT), clock=lambda: FIXED_NOW)
+
+
+@pytest.fixture(scope="session")
+def shipped_engine() -> Engine:
+    return Engine(load_content(PROJECT), clock=lambda: FIXED_NOW)
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Callable[[], Path]:
+    """A writable copy of the small fixture content, for tests that break it on purpose."""
+
+    def make() -> Path:
+        target = tmp_path / "content"
+        shutil.copytree(FIXTURE_CONTENT, target)
+        return target
+
+    return make

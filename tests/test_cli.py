@@ -1,0 +1,79 @@
+"""The `anshin` commands, through click's runner and as real processes (statelessness across runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.conftest import FIXTURE_CONTENT
+
+
+def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_check_passes_on_good_content() -> None:
+    code, out, _ = run("check", "--root", str(FIXTURE_CONTENT))
+    assert code == 0
+    assert "ok: no errors" in out
+
+
+def test_check_fails_with_located_problems(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "c"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    teen = root / "flows" / "teen.yaml"
+    teen.write_text(teen.read_text(encoding="utf-8").replace("to: meet}", "to: hlep}"), encoding="utf-8")
+    code, _, err = run("check", "--root", str(root))
+    assert code == 1
+    assert "flows/teen.yaml: nodes.menu.buttons[0]: unknown target 'hlep'" in err
+
+
+def test_simulate_answers_every_line_and_reports_bad_ones() -> None:
+    lines = ['{"start": ""}', "not json", '{"press": "1:ja:x:start.menu:teen.menu"}', '{"command": "dance"}',
+             '{"text": 5}', '{"start": "", "text": "hi"}', '[1, 2]', '{"media": "photo", "lang": "en"}']
+    code, out, _ = run("simulate", "--root", str(FIXTURE_CONTENT), stdin="\n".join(lines) + "\n")
+    assert code == 0
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert len(answers) == len(lines)
+    assert [("replies" in a) for a in answers] == [True, False, True, False, False, False, False, True]
+    assert "unknown command 'dance'" in answers[3]["error"]
+
+
+def test_chat_numbers_buttons_and_quits() -> None:
+    code, out, _ = run("chat", "--root", str(FIXTURE_CONTENT), "--lang", "en", stdin="1\n/privacy\n/quit\n")
+    assert code == 0
+    assert "[1] 🧑 Teenager" in out
+    assert "Teen menu" in out
+    assert "About privacy" in out
+
+
+def test_broken_content_refuses_to_start(tmp_path: Path) -> None:
+    code, _, err = run("simulate", "--root", str(tmp_path), stdin="")
+    assert code == 1
+    assert "run `anshin check`" in err
+
+
+def test_a_press_works_in_a_new_process(tmp_path: Path) -> None:
+    """Nothing is remembered between runs: an id printed by one process is pressed in another."""
+    env = {**os.environ, "ANSHIN_CONTENT": str(FIXTURE_CONTENT)}
+
+    def simulate(line: str) -> dict[str, object]:
+        done = subprocess.run([sys.executable, "-m", "bot", "simulate"], input=line + "\n", env=env,
+                              capture_output=True, text=True, timeout=60, check=True)
+        return json.loads(done.stdout)
+
+    first = simulate('{"start": ""}')
+    button_id = first["replies"][0]["buttons"][0][0]["id"]  # type: ignore[index]
+    second = simulate(json.dumps({"press": button_id}))
+    assert second["replies"][0]["text"] == "中高生メニュー"  # type: ignore[index]
+    forged = simulate('{"press": "1:ja:x:start.menu:nowhere"}')
+    assert forged["replies"][0]["referrals"]  # type: ignore[index]
