@@ -130,3 +130,47 @@ def test_the_machine_is_shared_and_holds_no_models(fixture_engine: Engine) -> No
     for _ in range(50):
         press(fixture_engine, "1:ja:x:start.menu:teen.menu")
     assert fixture_engine.machine.machine.models == []
+
+
+def crisis_engine() -> Engine:
+    from bot.engine import Routed, load_content
+    from tests.conftest import FIXED_NOW, FIXTURE_CONTENT
+
+    def route(text: str) -> Routed:
+        return {"danger": Routed("help.now", emergency=True, crisis=True),
+                "pics": Routed("teen.pictures", crisis=True),
+                "filter": Routed("parent.filtering")}.get(text, Routed(None))
+
+    return Engine(load_content(FIXTURE_CONTENT), clock=lambda: FIXED_NOW, router=route)
+
+
+def test_an_emergency_reply_puts_services_and_the_person_first() -> None:
+    reply = only(crisis_engine().handle(Event("text", "danger")))
+    assert reply.emergency
+    assert reply.text.startswith("📞")
+    assert reply.buttons[0][0].id is not None and reply.buttons[0][0].id.endswith("@person")
+
+
+def test_a_crisis_chain_keeps_the_person_first_after_another_press() -> None:
+    engine = crisis_engine()
+    reply = only(engine.handle(Event("text", "pics")))
+    assert not reply.emergency
+    assert reply.buttons[0][0].id == "1:ja:T:teen.pictures:@person"
+    # "I'm fine", back to the menu: the user left the chain on purpose, the order is ordinary again.
+    home = press(engine, "1:ja:T:teen.pictures:@home")
+    assert home.screen == "teen.menu"
+    assert not home.buttons[0][0].label.startswith("🙋")
+    # Any other press stays in the chain: the person button is still first.
+    assert press(engine, "1:ja:T:teen.menu:meet").buttons[0][0].id == "1:ja:T:teen.meet:@person"
+
+
+def test_ordinary_text_routes_without_alarm() -> None:
+    reply = only(crisis_engine().handle(Event("text", "filter")))
+    assert reply.screen == "parent.filtering"
+    assert not reply.emergency
+    assert reply.buttons[-1][0].label.startswith("🙋")
+
+
+def test_unrouted_text_gets_the_free_text_screen() -> None:
+    reply = only(crisis_engine().handle(Event("text", "hello")))
+    assert reply.screen == "start.free_text"

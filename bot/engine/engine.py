@@ -5,20 +5,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from bot.engine.check import check_content
 from bot.engine.events import MAX_TEXT_CHARS, Event, Reply
 from bot.engine.ids import decode_button, parse_payload
 from bot.engine.loader import load_content
-from bot.engine.machine import AUDIENCE_MENUS, HELP_SCREEN, START_SCREEN, FlowMachine
+from bot.engine.machine import AUDIENCE_MENUS, HELP_SCREEN, HOME, START_SCREEN, FlowMachine
 from bot.engine.model import Content, Problem
 from bot.engine.render import Clock, Renderer, audience_after
 
-__all__ = ["ContentError", "Engine", "TextRouter"]
+__all__ = ["ContentError", "Engine", "Routed", "TextRouter"]
 
 log = logging.getLogger(__name__)
-# A free-text router answers (screen key or None, emergency); bot.safety provides the real one.
-TextRouter = Callable[[str], tuple[str | None, bool]]
+
+
+class Routed(NamedTuple):
+    """Where free text leads: a screen (None: the generic free-text screen), and how urgent it is."""
+
+    screen: str | None
+    emergency: bool = False  # danger now or self-harm: the reply is marked "emergency"
+    crisis: bool = False  # any crisis category: services and the person button come first
+
+
+TextRouter = Callable[[str], Routed]
 
 
 class ContentError(Exception):
@@ -82,13 +92,16 @@ class Engine:
         if target is None:
             return self._event_screen("outdated", state.locale, state.audience)
         audience = audience_after(self.content.nodes[target], state.audience)
+        if state.trigger == HOME:
+            audience = audience.lower()  # going back to the menu is the user's choice to leave the crisis chain
         return self.renderer.screen(target, state.locale, audience)
 
     def _text(self, text: str, locale: str) -> Reply:
-        screen, emergency = self.router(text)
-        if screen is None or screen not in self.content.nodes:
+        routed = self.router(text)
+        if routed.screen is None or routed.screen not in self.content.nodes:
             return self._event_screen("text", locale, "x")
-        return self.renderer.screen(screen, locale, audience_after(self.content.nodes[screen], "x"), emergency)
+        audience = audience_after(self.content.nodes[routed.screen], "X" if routed.crisis else "x")
+        return self.renderer.screen(routed.screen, locale, audience, routed.emergency)
 
     def _event_screen(self, event: str, locale: str, audience: str) -> Reply:
         key = self.content.events.get(event) or HELP_SCREEN
@@ -99,10 +112,10 @@ def _default_router() -> TextRouter:
     try:
         from bot.safety import assess
     except ImportError:  # the safety package is optional only while it is being built
-        return lambda text: (None, False)
+        return lambda text: Routed(None)
 
-    def route(text: str) -> tuple[str | None, bool]:
+    def route(text: str) -> Routed:
         assessment = assess(text)
-        return assessment.topic, assessment.emergency
+        return Routed(assessment.topic, assessment.emergency, assessment.category is not None)
 
     return route

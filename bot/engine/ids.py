@@ -31,7 +31,7 @@ _AUDIENCE_WORDS = {"t": "t", "teen": "t", "p": "p", "parent": "p", "s": "s", "sc
 @dataclass(frozen=True)
 class ButtonState:
     locale: str
-    audience: str  # one letter: t, p, s or x
+    audience: str  # t, p, s or x; upper case after a crisis reply (the person button stays first)
     screen: str
     trigger: str
 
@@ -48,7 +48,7 @@ def decode_button(button_id: object) -> ButtonState | None:
     if len(parts) != 5 or parts[0] != VERSION:
         return None
     _, locale, audience, screen, trigger = parts
-    if not _LOCALE.match(locale) or audience not in ("t", "p", "s", "x"):
+    if not _LOCALE.match(locale) or audience not in ("t", "p", "s", "x", "T", "P", "S", "X"):
         return None
     if not _FIELD.match(screen) or not _FIELD.match(trigger):
         return None

@@ -80,7 +80,7 @@ class FlowMachine:
 
 def _audience_is(code: str) -> Any:
     def condition(event_data: Any) -> bool:
-        return bool(event_data.kwargs.get("audience") == code)
+        return bool(str(event_data.kwargs.get("audience", "")).lower() == code)
 
     condition.__name__ = f"audience_is_{code}"
     return condition

@@ -26,7 +26,8 @@ SYSTEM_MESSAGES = (
 def audience_after(node: Node, current: str) -> str:
     """Entering a screen written for one audience puts the conversation in that audience."""
     specific = [a for a in node.audience if a != "any"]
-    return AUDIENCE_CODES[specific[0]] if len(specific) == 1 else current
+    code = AUDIENCE_CODES[specific[0]] if len(specific) == 1 else current.lower()
+    return code.upper() if current.isupper() else code  # upper case: still in a crisis reply chain
 
 
 class Renderer:
@@ -37,12 +38,16 @@ class Renderer:
         self._always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
 
     def screen(self, key: str, locale: str, audience: str, emergency: bool = False) -> Reply:
+        """A screen as a reply. An upper-case audience marks a crisis chain: services and the person
+        button come first, so one "I'm fine" press does not push the help out of sight."""
         node = self.content.nodes[key]
         gettext = self.content.catalogs.gettext
+        crisis = emergency or audience.isupper()
         parts = [gettext(locale, node.text)]
         referrals = tuple(sid for sid in node.referrals if sid in self.content.services)
         if referrals:
-            parts.append(self.cards(referrals, locale))
+            cards = self.cards(referrals, locale)
+            parts.insert(0, cards) if crisis else parts.append(cards)
         rows: list[tuple[Button, ...]] = [
             (Button(gettext(locale, b.label), url=b.url),) if b.url is not None
             else (Button(gettext(locale, b.label), self._id(locale, audience, node, b.to or "")),)
@@ -59,8 +64,8 @@ class Renderer:
             system.append(Button(gettext(locale, "sys.btn.home"), encode_button(locale, audience, key, HOME)))
         if system:
             # In a crisis the way to a person comes before anything else on the screen.
-            rows.insert(0, tuple(system[:1])) if emergency else rows.append(tuple(system))
-            if emergency and len(system) > 1:
+            rows.insert(0, tuple(system[:1])) if crisis else rows.append(tuple(system))
+            if crisis and len(system) > 1:
                 rows.append(tuple(system[1:]))
         return Reply("\n\n".join(p for p in parts if p), tuple(rows), referrals, emergency, screen=key)
 
