@@ -1,0 +1,173 @@
+"""Evaluate `assess` on the labelled set: recall, false alarms, topics, confusion.
+
+Run: python -m bot.safety.evaluate [--split dev|heldout|all] [--failures] [PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.safety.categories import CATEGORIES
+from bot.safety.classify import Assessment, assess
+
+__all__ = ["DEFAULT_PATH", "Case", "Report", "evaluate", "format_report", "load_cases", "main"]
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "safety_eval.yaml"
+BENIGN = "benign"
+LANGS = ("ja", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    text: str
+    lang: str
+    category: str | None  # None = benign
+    topic: str | None
+    split: str
+
+
+def load_cases(path: Path | str = DEFAULT_PATH, split: str = "all") -> list[Case]:
+    """Read the evaluation set; `split` is "dev", "heldout" or "all"."""
+    with Path(path).open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    cases: list[Case] = []
+    for name in ("dev", "heldout"):
+        if split not in ("all", name):
+            continue
+        for item in data.get(name) or []:
+            category = item["category"]
+            cases.append(
+                Case(
+                    text=str(item["text"]),
+                    lang=str(item["lang"]),
+                    category=None if category == BENIGN else str(category),
+                    topic=item.get("topic"),
+                    split=name,
+                )
+            )
+    return cases
+
+
+def _ratio(hit: int, total: int) -> float:
+    return hit / total if total else 1.0
+
+
+@dataclass
+class Report:
+    """Counts behind every figure; the properties turn them into rates."""
+
+    recall_hits: Counter[tuple[str, str]] = field(default_factory=Counter)  # (cat, lang)
+    recall_total: Counter[tuple[str, str]] = field(default_factory=Counter)
+    benign_total: Counter[str] = field(default_factory=Counter)  # lang
+    false_emergency: Counter[str] = field(default_factory=Counter)
+    false_crisis: Counter[str] = field(default_factory=Counter)
+    topic_right: Counter[str] = field(default_factory=Counter)
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)  # (expected, got)
+    failures: list[tuple[Case, Assessment]] = field(default_factory=list)
+
+    def recall(self, category: str, lang: str | None = None) -> float:
+        langs = LANGS if lang is None else (lang,)
+        hit = sum(self.recall_hits[(category, x)] for x in langs)
+        return _ratio(hit, sum(self.recall_total[(category, x)] for x in langs))
+
+    def _benign(self, counter: Counter[str], lang: str | None) -> float:
+        langs = LANGS if lang is None else (lang,)
+        return _ratio(sum(counter[x] for x in langs), sum(self.benign_total[x] for x in langs))
+
+    def false_emergency_rate(self, lang: str | None = None) -> float:
+        return self._benign(self.false_emergency, lang)
+
+    def false_crisis_rate(self, lang: str | None = None) -> float:
+        return self._benign(self.false_crisis, lang)
+
+    def topic_accuracy(self, lang: str | None = None) -> float:
+        return self._benign(self.topic_right, lang)
+
+
+def evaluate(cases: Iterable[Case], classify: Callable[[str], Assessment] = assess) -> Report:
+    """Classify every case and count what matters for the thresholds."""
+    report = Report()
+    for case in cases:
+        got = classify(case.text)
+        expected_label = case.category or BENIGN
+        report.confusion[(expected_label, got.category or BENIGN)] += 1
+        if case.category is not None:
+            report.recall_total[(case.category, case.lang)] += 1
+            ok = got.category == case.category
+            report.recall_hits[(case.category, case.lang)] += ok
+        else:
+            report.benign_total[case.lang] += 1
+            report.false_emergency[case.lang] += got.emergency
+            report.false_crisis[case.lang] += got.category is not None
+            ok = got.category is None and got.topic == case.topic
+            report.topic_right[case.lang] += ok
+        if not ok:
+            report.failures.append((case, got))
+    return report
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f}%"
+
+
+def format_report(report: Report, failures: bool = False) -> str:
+    """The figures as a plain-text table."""
+    lines = [f"{'category':<16}{'all':>8}{'ja':>8}{'en':>8}{'n':>6}"]
+    for cat in CATEGORIES:
+        n = sum(report.recall_total[(cat, x)] for x in LANGS)
+        row = [_pct(report.recall(cat, lang)) for lang in (None, *LANGS)]
+        lines.append(f"{cat:<16}" + "".join(f"{r:>8}" for r in row) + f"{n:>6}")
+    lines.append("")
+    n_benign = sum(report.benign_total.values())
+    for name, fn in (
+        ("benign false emergency", report.false_emergency_rate),
+        ("benign false crisis", report.false_crisis_rate),
+        ("benign topic accuracy", report.topic_accuracy),
+    ):
+        row = [_pct(fn(lang)) for lang in (None, *LANGS)]
+        lines.append(f"{name:<24}" + "".join(f"{r:>8}" for r in row) + f"{n_benign:>6}")
+    labels = [*CATEGORIES, BENIGN]
+    short = {c: c[:8] for c in labels}
+    lines += ["", "confusion (rows expected, columns got)"]
+    lines.append(f"{'':<16}" + "".join(f"{short[c]:>9}" for c in labels))
+    for exp in labels:
+        counts = [report.confusion[(exp, got)] for got in labels]
+        lines.append(f"{exp:<16}" + "".join(f"{c:>9}" for c in counts))
+    if failures:
+        lines += ["", "misclassified"]
+        for case, got in report.failures:
+            lines.append(
+                f"  [{case.split}/{case.lang}] {case.text!r}: expected "
+                f"{case.category or BENIGN}/{case.topic}, got "
+                f"{got.category or BENIGN}/{got.topic} ({got.rule or 'no rule'})"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="anshin eval", description=__doc__)
+    parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH))
+    parser.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    parser.add_argument("--failures", action="store_true", help="list misclassified phrases")
+    args = parser.parse_args(argv)
+    splits = ("dev", "heldout") if args.split == "all" else (args.split,)
+    for split in splits:
+        cases = load_cases(args.path, split)
+        print(f"== {split}: {len(cases)} phrases")
+        print(format_report(evaluate(cases), failures=args.failures))
+        print()
+    if args.split == "all":
+        cases = load_cases(args.path, "all")
+        print(f"== all: {len(cases)} phrases")
+        print(format_report(evaluate(cases)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

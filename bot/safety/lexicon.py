@@ -1,0 +1,92 @@
+"""Slang, misspellings and emoji folded to one spelling; idioms that only look alarming.
+
+The data lives in `lexicon.yaml` beside this module and is read once at import.
+`normalise(text)` = `fold(text)` followed by the canonical spellings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.safety.text import fold
+
+__all__ = ["LEXICON", "Lexicon", "is_ascii_term", "load_yaml", "normalise"]
+
+def load_yaml(name: str) -> Any:
+    """Read a YAML data file that ships inside this package."""
+    with (Path(__file__).parent / name).open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def is_ascii_term(term: str) -> bool:
+    """ASCII terms match whole words on the spaced text; others match anywhere."""
+    return term.isascii()
+
+
+def _bounded(variant: str) -> str:
+    """A regex for `variant`: ASCII variants only as whole words."""
+    body = re.escape(variant)
+    if is_ascii_term(variant):
+        return rf"(?<![a-z0-9]){body}(?![a-z0-9])"
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Compiled canonical spellings and masking idioms."""
+
+    canon: dict[str, str]  # folded variant -> folded canonical spelling (padded if ASCII)
+    canon_re: re.Pattern[str] | None
+    idioms_re: re.Pattern[str] | None
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Lexicon:
+        canon: dict[str, str] = {}
+        for target, variants in (data.get("canon") or {}).items():
+            folded_target = fold(str(target))
+            out = f" {folded_target} " if is_ascii_term(folded_target) else folded_target
+            for variant in [target, *variants]:
+                key = fold(str(variant))
+                if key and key != folded_target:
+                    if canon.get(key, out) != out:
+                        raise ValueError(f"lexicon: {variant!r} has two canonical spellings")
+                    canon[key] = out
+        canon_re = None
+        if canon:
+            alts = sorted(canon, key=lambda v: (-len(v), v))
+            canon_re = re.compile("|".join(_bounded(v) for v in alts))
+        lex = cls(canon=canon, canon_re=canon_re, idioms_re=None)
+        idioms = sorted({lex.normalise(str(i)) for i in data.get("idioms") or []}, key=len)
+        idioms_re = None
+        if idioms:
+            idioms_re = re.compile("|".join(_bounded(i) for i in reversed(idioms) if i))
+        return cls(canon=canon, canon_re=canon_re, idioms_re=idioms_re)
+
+    def normalise(self, text: str) -> str:
+        s = fold(text)
+        if self.canon_re is not None and s:
+            s, n = self.canon_re.subn(lambda m: self.canon[m.group(0)], s)
+            if n:
+                s = " ".join(s.split())
+        return s
+
+    def mask_idioms(self, normalised: str) -> str:
+        """Blank out idioms such as 死ぬほど or "i'm dead 💀" before crisis matching."""
+        if self.idioms_re is None:
+            return normalised
+        return self.idioms_re.sub(" ", normalised)
+
+
+LEXICON: Lexicon = Lexicon.from_data(load_yaml("lexicon.yaml"))
+
+
+def normalise(text: str) -> str:
+    """Fold scripts, width, case, repeats and spacing, then slang to one spelling."""
+    if not isinstance(text, str):
+        return ""
+    return LEXICON.normalise(text)

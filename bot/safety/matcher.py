@@ -1,0 +1,117 @@
+"""Find every known term in a normalised text in one pass per script.
+
+Terms are literal. A term with any non-ASCII character ("死にたい", "jkびじねす")
+matches anywhere in the text with spaces removed; an ASCII term ("kil myself")
+matches whole words on the spaced text, or a word prefix if written with a
+trailing "*" ("suicid*"). All terms of one kind are compiled into a single
+trie-shaped regular expression, tried at every position (overlaps included).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["TermIndex", "trie_pattern"]
+
+_END = ""  # trie key of "a term ends here"
+_WORD_END = "(?![a-z0-9])"
+
+
+def trie_pattern(terms: dict[str, str]) -> str:
+    """A regex matching any of `terms` (text -> end assertion), longest first."""
+    root: dict[str, object] = {}
+    for text, end in terms.items():
+        node = root
+        for ch in text:
+            node = node.setdefault(ch, {})  # type: ignore[assignment]
+        node[_END] = end
+    return _emit(root)
+
+
+def _emit(node: dict[str, object]) -> str:
+    alts = [
+        re.escape(ch) + _emit(child)
+        for ch, child in sorted(node.items())
+        if ch != _END and isinstance(child, dict)
+    ]
+    if _END in node:
+        alts.append(str(node[_END]))  # last: a longer term is preferred
+    if len(alts) == 1:
+        return alts[0]
+    return "(?:" + "|".join(alts) + ")"
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+@dataclass
+class TermIndex:
+    """Terms (already normalised) -> ids, compiled for matching."""
+
+    ids: dict[str, int] = field(default_factory=dict)  # "text" or "text*" -> id
+    _compact: dict[str, int] = field(default_factory=dict)
+    _words: dict[str, int] = field(default_factory=dict)  # whole-word terms
+    _prefixes: dict[str, int] = field(default_factory=dict)  # "suicid*" terms
+    _compact_re: re.Pattern[str] | None = None
+    _word_re: re.Pattern[str] | None = None
+    _expand_compact: dict[str, frozenset[int]] = field(default_factory=dict)
+    # text -> (ids if a word boundary follows, ids if not)
+    _expand_word: dict[str, tuple[frozenset[int], frozenset[int]]] = field(default_factory=dict)
+
+    def add(self, normalised: str) -> int:
+        """Register a normalised term ("suicid*" for a prefix) and return its id."""
+        if normalised in self.ids:
+            return self.ids[normalised]
+        prefix = normalised.endswith("*")
+        text = normalised.rstrip("*").strip()
+        if not text:
+            raise ValueError("empty term")
+        term_id = len(self.ids)
+        self.ids[normalised] = term_id
+        if not text.isascii():
+            self._compact[text.replace(" ", "")] = term_id
+        elif prefix:
+            self._prefixes[text] = term_id
+        else:
+            self._words[text] = term_id
+        return term_id
+
+    def compile(self) -> None:
+        """Build the two regular expressions and the implied-prefix tables."""
+        if self._compact:
+            pat = trie_pattern({t: "" for t in self._compact})
+            self._compact_re = re.compile(f"(?=({pat}))")
+        texts = {**{t: _WORD_END for t in self._words}, **{t: "" for t in self._prefixes}}
+        if texts:
+            self._word_re = re.compile(f"(?<![a-z0-9])(?=({trie_pattern(texts)}))")
+        # Only the longest term at a position is reported; add the shorter
+        # terms that necessarily match there too.
+        for text in self._compact:
+            implied = {i for t, i in self._compact.items() if text.startswith(t)}
+            self._expand_compact[text] = frozenset(implied)
+        for text in texts:
+            inner = {i for t, i in self._prefixes.items() if text.startswith(t)}
+            inner.update(
+                i for t, i in self._words.items()
+                if len(t) < len(text) and text.startswith(t) and not _word_char(text[len(t)])
+            )
+            own = self._words.get(text)
+            at_end = inner | ({own} if own is not None else set())
+            self._expand_word[text] = (frozenset(at_end), frozenset(inner))
+
+    def find(self, spaced: str) -> set[int]:
+        """Ids of every term present in the normalised text."""
+        found: set[int] = set()
+        if self._word_re is not None:
+            n = len(spaced)
+            for m in self._word_re.finditer(spaced):
+                text = m.group(1)
+                end = m.start() + len(text)
+                at_end, inner = self._expand_word[text]
+                found |= at_end if end >= n or not _word_char(spaced[end]) else inner
+        if self._compact_re is not None:
+            for m in self._compact_re.finditer(spaced.replace(" ", "")):
+                found |= self._expand_compact[m.group(1)]
+        return found

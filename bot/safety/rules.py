@@ -1,0 +1,122 @@
+"""Load `rules.yaml` into compiled, ordered rules over one term index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.safety.categories import ALL_TOPICS, CATEGORIES, CATEGORY_TOPIC
+from bot.safety.lexicon import LEXICON, Lexicon, load_yaml
+from bot.safety.matcher import TermIndex
+
+__all__ = ["RULES", "Rule", "RuleSet"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One explainable rule: every group must be present, no `unless` term."""
+
+    id: str
+    category: str | None
+    topic: str | None
+    order: int
+    groups: tuple[frozenset[int], ...]
+    unless: frozenset[int]
+    whole: frozenset[str]
+
+    def fires(self, found: set[int], normalised: str) -> bool:
+        if self.whole and normalised not in self.whole:
+            return False
+        if not self.unless.isdisjoint(found):
+            return False
+        return all(not group.isdisjoint(found) for group in self.groups)
+
+
+class RuleSet:
+    """All rules, indexed by the terms of their first group."""
+
+    def __init__(self, data: dict[str, Any], lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.terms = TermIndex()
+        self._named: dict[str, list[str]] = {
+            str(k): [str(t) for t in v] for k, v in (data.get("groups") or {}).items()
+        }
+        crisis = sorted(
+            enumerate(data.get("crisis") or []),
+            key=lambda item: (CATEGORIES.index(item[1]["category"]), item[0]),
+        )
+        raw = [spec for _, spec in crisis] + list(data.get("topics") or [])
+        self.rules: list[Rule] = [self._rule(spec, order) for order, spec in enumerate(raw)]
+        ids = [r.id for r in self.rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError("rules: duplicate rule id")
+        self.terms.compile()
+        self._by_term: dict[int, list[Rule]] = {}
+        self._whole: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            if rule.whole:
+                for phrase in rule.whole:
+                    self._whole.setdefault(phrase, []).append(rule)
+            else:
+                for term_id in rule.groups[0]:
+                    self._by_term.setdefault(term_id, []).append(rule)
+
+    def _expand(self, items: Iterable[Any]) -> list[str]:
+        out: list[str] = []
+        for item in items:
+            text = str(item)
+            if text.startswith("@"):
+                out.extend(self._expand(self._named[text[1:]]))
+            else:
+                out.append(text)
+        return out
+
+    def _term_ids(self, items: Iterable[Any]) -> frozenset[int]:
+        ids = set()
+        for text in self._expand(items):
+            prefix = "*" if text.endswith("*") else ""
+            norm = self.lexicon.normalise(text.rstrip("*"))
+            if not norm:
+                raise ValueError(f"rules: term {text!r} normalises to nothing")
+            ids.add(self.terms.add(norm + prefix))
+        return frozenset(ids)
+
+    def _rule(self, spec: dict[str, Any], order: int) -> Rule:
+        category = spec.get("category")
+        topic = CATEGORY_TOPIC[category] if category else spec.get("topic")
+        if category is not None and category not in CATEGORIES:
+            raise ValueError(f"rules: {spec['id']}: unknown category {category!r}")
+        if topic not in ALL_TOPICS:
+            raise ValueError(f"rules: {spec['id']}: unknown topic {topic!r}")
+        groups = [spec["any"]] if "any" in spec else list(spec.get("all") or [])
+        whole = frozenset(self.lexicon.normalise(str(p)) for p in spec.get("whole") or [])
+        if not groups and not whole:
+            raise ValueError(f"rules: {spec['id']}: no terms")
+        return Rule(
+            id=str(spec["id"]),
+            category=category,
+            topic=topic,
+            order=order,
+            groups=tuple(self._term_ids(g) for g in groups),
+            unless=self._term_ids(spec.get("unless") or []),
+            whole=whole,
+        )
+
+    def first(self, normalised: str) -> Rule | None:
+        """The highest-priority rule that fires on a normalised text, if any."""
+        found = self.terms.find(self.lexicon.mask_idioms(normalised))
+        candidates: dict[int, Rule] = {}
+        for term_id in found:
+            for rule in self._by_term.get(term_id, ()):
+                candidates[rule.order] = rule
+        for rule in self._whole.get(normalised, ()):
+            candidates[rule.order] = rule
+        for order in sorted(candidates):
+            rule = candidates[order]
+            if rule.fires(found, normalised):
+                return rule
+        return None
+
+
+RULES: RuleSet = RuleSet(load_yaml("rules.yaml"), LEXICON)
