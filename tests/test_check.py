@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -94,7 +95,7 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str]] = [
      "is 66 bytes, over Telegram's 64; shorten screen names"),
     ("text_over_4096_characters",
      lambda r: edit(r / "locales/en/LC_MESSAGES/content.po", 'msgstr "Call 110."', 'msgstr "' + "x" * 4100 + '"'),
-     "flows/help.yaml: nodes.now: text is 4201 characters in locale 'en', over Telegram's 4096"),
+     "flows/help.yaml: nodes.now: text is 4212 characters in locale 'en', over Telegram's 4096"),
     ("schema_unknown_key",
      lambda r: edit(r / "flows/parent.yaml", "    text: parent.filtering\n",
                     "    text: parent.filtering\n    txet: x\n"),
@@ -113,6 +114,10 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str]] = [
     ("unknown_event_screen",
      lambda r: edit(r / "flows/start.yaml", "  media: media\n", "  media: mdia\n"),
      "flows/start.yaml: events.media: unknown screen 'mdia'"),
+    ("service_text_missing_in_a_new_locale",
+     lambda r: shutil.copytree(r / "locales/en", r / "locales/ko") and None,
+     "locales/ko/LC_MESSAGES/services.po: svc.childline.when: service text 'svc.childline.when' missing in locale "
+     "'ko'"),
     ("missing_locale",
      lambda r: [p.unlink() for p in (r / "locales/en/LC_MESSAGES").glob("*.po")] and None,
      "locales: en: missing locale 'en': ja and en must be complete"),

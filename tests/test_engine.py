@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from bot.engine import Engine, Event, Reply, decode_button, encode_button
@@ -174,3 +177,29 @@ def test_ordinary_text_routes_without_alarm() -> None:
 def test_unrouted_text_gets_the_free_text_screen() -> None:
     reply = only(crisis_engine().handle(Event("text", "hello")))
     assert reply.screen == "start.free_text"
+
+
+def test_a_new_locale_translates_services_in_its_catalogue_and_keeps_the_japanese_name(
+    content_copy: Callable[[], Path],
+) -> None:
+    import shutil
+
+    from bot.engine import load_content
+    from tests.conftest import FIXED_NOW
+
+    root = content_copy()
+    shutil.copytree(root / "locales/en", root / "locales/ko")
+    (root / "locales/ko/LC_MESSAGES/messages.po").write_text(
+        (root / "locales/ko/LC_MESSAGES/messages.po").read_text(encoding="utf-8").replace(
+            'msgstr "English"', 'msgstr "한국어"'), encoding="utf-8")
+    entries = "".join(f'msgid "svc.{sid}.{field}"\nmsgstr "{sid} {field} KO"\n\n'
+                      for sid in ("police_emergency_110", "mext_24h_kodomo_sos_dial", "childline",
+                                  "police_consultation_9110") for field in ("name", "hours", "when"))
+    (root / "locales/ko/LC_MESSAGES/services.po").write_text('msgid ""\nmsgstr "Language: ko\\n"\n\n' + entries,
+                                                            encoding="utf-8")
+    engine = Engine(load_content(root), clock=lambda: FIXED_NOW)
+    menu = only(engine.handle(Event("command", "language")))
+    assert "한국어" in [b.label for row in menu.buttons for b in row]
+    reply = only(engine.handle(Event("media", "photo", "ko-KR")))
+    assert "■ childline name KO (チャイルドライン)" in reply.text
+    assert "childline when KO" in reply.text

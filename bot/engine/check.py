@@ -129,6 +129,14 @@ def _message_problems(content: Content) -> list[Problem]:
         used.setdefault(node.text, (node.file, f"{node.path}.text"))
         for button in node.buttons:
             used.setdefault(button.label, (node.file, f"{button.path}.label"))
+    for service in content.services.values():
+        for field_name in ("name", "hours", "when"):
+            written: dict[str, str] = getattr(service, field_name)
+            for locale in catalogs.locales:
+                msgid = f"svc.{service.id}.{field_name}"
+                if written and locale not in written and not catalogs.has(locale, msgid):
+                    problems.append(Problem(f"locales/{locale}/LC_MESSAGES/services.po", msgid,
+                                            f"service text {msgid!r} missing in locale {locale!r}"))
     for msgid, (file, path) in sorted(used.items()):
         if not msgid:
             continue

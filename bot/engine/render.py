@@ -20,6 +20,9 @@ CONTACT_ICONS = {"phone": "📞", "short_code": "📞", "web": "🌐", "chat": "
 SYSTEM_MESSAGES = (
     "sys.btn.person", "sys.btn.home", "sys.svc.free", "sys.svc.paid", "sys.svc.anonymous",
     "sys.svc.open_now", "sys.svc.closed_now", "sys.svc.open_elsewhere", "sys.referrals", "sys.console.hint",
+    "sys.language_name",
+    "sys.tg.group", "sys.tg.btn.private", "sys.tg.description", "sys.tg.short_description",  # Telegram
+    "sys.tg.cmd.start", "sys.tg.cmd.help", "sys.tg.cmd.language", "sys.tg.cmd.privacy",
 )
 
 
@@ -86,15 +89,29 @@ class Renderer:
         text = gettext(locale, "sys.referrals") + "\n" + "\n\n".join(cards)
         if any_closed and not any_open and self._always_open:
             fallback = self._always_open[0]
-            line = gettext(locale, "sys.svc.open_elsewhere").replace("{service}", fallback.text("name", locale))
+            line = gettext(locale, "sys.svc.open_elsewhere").replace("{service}", self.service_name(fallback, locale))
             text += "\n\n" + line
             text += "\n" + "\n".join(self._contact_lines(fallback))
         return text
 
+    def service_text(self, service: Service, field_name: str, locale: str) -> str:
+        """A service's name, hours or when-to-call: from the catalogue (``svc.<id>.<field>``, how locales
+        beyond ja and en translate them), else from services.yaml."""
+        msgid = f"svc.{service.id}.{field_name}"
+        if locale not in getattr(service, field_name) and self.content.catalogs.has(locale, msgid):
+            return self.content.catalogs.gettext(locale, msgid)
+        return service.text(field_name, locale)
+
+    def service_name(self, service: Service, locale: str) -> str:
+        """Outside Japanese the Japanese name stays beside the translation: it is what a child must say or
+        search for."""
+        name, japanese = self.service_text(service, "name", locale), service.name.get("ja", "")
+        return name if locale.startswith("ja") or not japanese or japanese in name else f"{name} ({japanese})"
+
     def _card(self, service: Service, locale: str, is_open: bool | None) -> str:
         gettext = self.content.catalogs.gettext
-        lines = [f"■ {service.text('name', locale)}", *self._contact_lines(service)]
-        facts = [service.text("hours", locale)] if service.hours else []
+        lines = [f"■ {self.service_name(service, locale)}", *self._contact_lines(service)]
+        facts = [self.service_text(service, "hours", locale)] if service.hours else []
         if is_open is not None:
             facts.append(gettext(locale, "sys.svc.open_now" if is_open else "sys.svc.closed_now"))
         if service.free is not None:
@@ -104,7 +121,7 @@ class Renderer:
         if facts:
             lines.append("🕒 " + " / ".join(f for f in facts if f))
         if service.when:
-            lines.append(service.text("when", locale))
+            lines.append(self.service_text(service, "when", locale))
         return "\n".join(lines)
 
     @staticmethod

@@ -114,7 +114,13 @@ class Catalogs:
         return self.default
 
     def display_name(self, locale: str) -> str:
-        """A locale's name in its own script (日本語, English), for the language menu."""
+        """A locale's name in its own script (日本語, English), for the language menu.
+
+        A catalogue may name itself with ``sys.language_name`` (needed where Babel has no name, such as
+        やさしい日本語); otherwise Babel's name of the locale in that locale is used."""
+        own = self._messages.get(locale, {}).get("sys.language_name")
+        if own:
+            return own
         try:
             name = Locale.parse(locale).get_display_name(locale)
         except (ValueError, TypeError, UnknownLocaleError):
