@@ -21,6 +21,7 @@ __all__ = ["DEFAULT_PATH", "Case", "Report", "evaluate", "format_report", "load_
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "safety_eval.yaml"
 BENIGN = "benign"
 LANGS = ("ja", "en")
+SPLITS = ("dev", "heldout", "blind")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +34,11 @@ class Case:
 
 
 def load_cases(path: Path | str = DEFAULT_PATH, split: str = "all") -> list[Case]:
-    """Read the evaluation set; `split` is "dev", "heldout" or "all"."""
+    """Read the evaluation set; `split` is one of SPLITS or "all"."""
     with Path(path).open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     cases: list[Case] = []
-    for name in ("dev", "heldout"):
+    for name in SPLITS:
         if split not in ("all", name):
             continue
         for item in data.get(name) or []:
@@ -153,10 +154,10 @@ def format_report(report: Report, failures: bool = False) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="anshin eval", description=__doc__)
     parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH))
-    parser.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
     parser.add_argument("--failures", action="store_true", help="list misclassified phrases")
     args = parser.parse_args(argv)
-    splits = ("dev", "heldout") if args.split == "all" else (args.split,)
+    splits = SPLITS if args.split == "all" else (args.split,)
     for split in splits:
         cases = load_cases(args.path, split)
         print(f"== {split}: {len(cases)} phrases")
