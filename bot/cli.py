@@ -13,6 +13,7 @@ from typing import TextIO
 import click
 
 from bot.engine import ContentError, Engine, check_content, load_content
+from bot.engine.season import SPRING_DEFAULT, Period, parse_periods
 
 __all__ = ["main"]
 
@@ -40,9 +41,21 @@ root_option = click.option(
 
 def _engine(root: Path | None, clock: datetime | None = None) -> Engine:
     try:
-        return Engine(load_content(root or default_root()), clock=(lambda: clock) if clock else None)
+        return Engine(load_content(root or default_root()), clock=(lambda: clock) if clock else None,
+                      spring=_spring_periods())
     except ContentError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _spring_periods() -> tuple[Period, ...]:
+    """ANSHIN_SPRING_PERIOD: Spring Safety Net periods in Japan, e.g. 02-01..05-31 (the default); off: none."""
+    text = os.environ.get("ANSHIN_SPRING_PERIOD")
+    if text is None:
+        return SPRING_DEFAULT
+    try:
+        return parse_periods(text)
+    except ValueError as error:
+        raise click.UsageError(f"ANSHIN_SPRING_PERIOD: {error}") from None
 
 
 def _utf8_streams() -> tuple[TextIO, TextIO]:

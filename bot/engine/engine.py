@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,6 +14,7 @@ from bot.engine.loader import load_content
 from bot.engine.machine import AUDIENCE_MENUS, HELP_SCREEN, HOME, START_SCREEN, FlowMachine
 from bot.engine.model import Content, Problem
 from bot.engine.render import Clock, Renderer, audience_after
+from bot.engine.season import SPRING_FIRST, Period
 
 __all__ = ["ContentError", "Engine", "Routed", "TextRouter"]
 
@@ -44,13 +45,17 @@ class ContentError(Exception):
 class Engine:
     """Validated content compiled into one shared machine; every event is answered from scratch."""
 
-    def __init__(self, content: Content, clock: Clock | None = None, router: TextRouter | None = None) -> None:
+    def __init__(self, content: Content, clock: Clock | None = None, router: TextRouter | None = None,
+                 seasonal_first: Mapping[str, str] | None = None, spring: tuple[Period, ...] = ()) -> None:
+        """``spring``: campaign periods (default none); inside one, each screen in ``seasonal_first`` puts
+        the button to its target first (default ``{"parent.menu": "parent.first_phone"}``)."""
         errors = [p for p in check_content(content) if p.severity == "error"]
         if errors:
             raise ContentError(errors)
         self.content = content
         self.machine = FlowMachine(content)
-        self.renderer = Renderer(content, self.machine, clock)
+        first = SPRING_FIRST if seasonal_first is None else seasonal_first
+        self.renderer = Renderer(content, self.machine, clock, first, spring)
         self.router = router if router is not None else _default_router()
         self.locales = content.catalogs.locales
 

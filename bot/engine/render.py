@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.engine.events import Button, Reply
 from bot.engine.ids import encode_button
 from bot.engine.machine import HELP_SCREEN, HOME, PERSON, START_SCREEN, FlowMachine, trigger_for
-from bot.engine.model import AUDIENCE_CODES, Content, Node, Service
+from bot.engine.model import AUDIENCE_CODES, ButtonSpec, Content, Node, Service
+from bot.engine.season import Period, in_any
 
 __all__ = ["JAPAN", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
 
@@ -34,10 +35,14 @@ def audience_after(node: Node, current: str) -> str:
 
 
 class Renderer:
-    def __init__(self, content: Content, machine: FlowMachine, clock: Clock | None = None) -> None:
+    def __init__(self, content: Content, machine: FlowMachine, clock: Clock | None = None,
+                 seasonal_first: Mapping[str, str] | None = None, seasons: tuple[Period, ...] = ()) -> None:
         self.content = content
         self.machine = machine
         self.clock: Clock = clock or (lambda: datetime.now(JAPAN))
+        # Inside a campaign period (Japan's calendar), screen -> the target whose button goes first.
+        self.seasonal_first = dict(seasonal_first or {}) if seasons else {}
+        self.seasons = seasons
         self._always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
 
     def screen(self, key: str, locale: str, audience: str, emergency: bool = False) -> Reply:
@@ -54,7 +59,7 @@ class Renderer:
         rows: list[tuple[Button, ...]] = [
             (Button(gettext(locale, b.label), url=b.url),) if b.url is not None
             else (Button(gettext(locale, b.label), self._id(locale, audience, node, b.to or "")),)
-            for b in node.buttons
+            for b in self._buttons(node)
         ]
         if node.languages:
             choices = [Button(self.content.catalogs.display_name(code), encode_button(code, audience, key, HOME))
@@ -71,6 +76,13 @@ class Renderer:
             if crisis and len(system) > 1:
                 rows.append(tuple(system[1:]))
         return Reply("\n\n".join(p for p in parts if p), tuple(rows), referrals, emergency, screen=key)
+
+    def _buttons(self, node: Node) -> tuple[ButtonSpec, ...]:
+        """The screen's own buttons; in a campaign period its seasonal button moves to the top."""
+        first = self.seasonal_first.get(node.key)
+        if first is None or not in_any(self.seasons, self.clock().astimezone(JAPAN).date()):
+            return node.buttons
+        return (*(b for b in node.buttons if b.to == first), *(b for b in node.buttons if b.to != first))
 
     @staticmethod
     def _id(locale: str, audience: str, node: Node, target: str) -> str:
