@@ -176,3 +176,31 @@ def link(root: Path | None, campaign: str, audience: str, lang: str, poster: Pat
         except PosterError as error:
             raise ConfigError(str(error)) from None
         click.echo(f"poster:   {poster}")
+
+
+
+@main.command(help="Draw the flows from the compiled machine: mermaid text or SVG (needs graphviz's dot).")
+@root_option
+@click.option("--flow", default=None, help="Only this flow's screens (e.g. teen); default: every flow.")
+@click.option("--top", is_flag=True, help="Only the start screen and the audience menus (the README diagram).")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "svg"]), default="mermaid", show_default=True)
+@click.option("--lang", default="ja", show_default=True, help="Language of the button labels on the edges.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def graph(root: Path | None, flow: str | None, top: bool, fmt: str, lang: str, output: Path | None) -> None:
+    from bot.ops.graph import GraphError, screens_for, to_mermaid, to_svg
+
+    engine = _engine(root)
+    if lang not in engine.locales:
+        raise ConfigError(f"unknown language {lang!r}; shipped: {', '.join(engine.locales)}")
+    try:
+        sources = screens_for(engine, flow, top)
+        text = to_mermaid(engine, sources, lang) if fmt == "mermaid" else to_svg(engine, sources, lang)
+    except GraphError as error:
+        raise ConfigError(str(error)) from None
+    if output is None:
+        _utf8_streams()
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
