@@ -59,9 +59,9 @@ def edges(engine: Engine, sources: Iterable[str], lang: str = "ja") -> list[Edge
             if source not in wanted:
                 continue
             for transition in transitions:
-                label = next((gettext(lang, b.label) for b in content.nodes[source].buttons
-                              if b.to == transition.dest), trigger)
-                found.add(Edge(source, transition.dest, label))
+                dest = str(transition.dest)
+                label = next((gettext(lang, b.label) for b in content.nodes[source].buttons if b.to == dest), trigger)
+                found.add(Edge(source, dest, label))
     order = {s: i for i, s in enumerate(TOP)}
 
     def position(edge: Edge) -> tuple[int, str, int, str]:
