@@ -204,3 +204,23 @@ def graph(root: Path | None, flow: str | None, top: bool, fmt: str, lang: str, o
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+@main.command(help="Serve the web chat (one page and a JSON endpoint) on this machine.")
+@root_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free).")
+@click.option("--exit-url", default=None,
+              help="Where the quick-exit button goes (default: $ANSHIN_EXIT_URL or https://www.yahoo.co.jp/).")
+def serve(root: Path | None, host: str, port: int, exit_url: str | None) -> None:
+    from bot.channels.web import DEFAULT_EXIT_URL, run_web
+
+    target = exit_url or os.environ.get("ANSHIN_EXIT_URL") or DEFAULT_EXIT_URL
+    if not target.startswith(("https://", "http://")):
+        raise click.UsageError(f"--exit-url {target!r} must start with https://")
+    shown = f"[{host}]" if ":" in host else host
+
+    def ready(bound: int) -> None:
+        click.echo(f"Anshin web chat: http://{shown}:{bound}/  (Ctrl-C to stop)", err=True)
+
+    sys.exit(run_web(_engine(root), host, port, exit_url=target, ready=ready))
