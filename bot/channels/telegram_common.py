@@ -1,0 +1,228 @@
+"""Telegram rules shared by every Telegram adapter (aiogram today, python-telegram-bot later).
+
+Framework-neutral: plain values in, engine events or Bot API JSON out. An adapter reads its own update
+objects, asks this module what the update means, calls the engine, and sends what this module builds.
+
+Decisions, documented in README.md ("Telegram"):
+- A press edits the pressed message in place, except when that message carried referral cards (they
+  stay in the chat) or the answer is an emergency: then the answer is a new message.
+- Groups, supergroups and channels get no conversation: a command or a mention in a group, or the bot
+  being added, gets one kind message with a link to a private chat, naming nobody. Everything else
+  there is silence.
+- Edited messages, service messages and unknown update types are silence (Telegram expects no answer).
+- Media is never downloaded: the kind of attachment is read from the field names only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.engine import COMMANDS, MAX_BUTTON_ID_BYTES, Engine, Event, Reply, decode_button
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "BOT_COMMANDS",
+    "GROUP_CHATS",
+    "MAX_BUTTONS",
+    "MAX_TEXT",
+    "MEDIA_FIELDS",
+    "TELEGRAM_MESSAGES",
+    "Action",
+    "FloodGate",
+    "SetupCall",
+    "edits_in_place",
+    "group_reply",
+    "inline_keyboard",
+    "media_kind",
+    "message_action",
+    "message_params",
+    "parse_command",
+    "private_link",
+    "setup_calls",
+]
+
+MAX_TEXT = 4096  # sendMessage/editMessageText text limit, in characters
+MAX_BUTTONS = 100  # inline keyboard limit
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+GROUP_CHATS = ("group", "supergroup")
+BOT_COMMANDS = ("start", "help", "language", "privacy")
+# Message ids this channel needs; bot/engine/render.py checks them in every locale.
+TELEGRAM_MESSAGES = (
+    "sys.tg.group", "sys.tg.btn.private", "sys.tg.description", "sys.tg.short_description",
+    *(f"sys.tg.cmd.{name}" for name in BOT_COMMANDS),
+)
+# Message fields that make a message an attachment, checked in this order (an animation also has a
+# document; a venue also has a location). The value is the engine's media kind.
+MEDIA_FIELDS: tuple[tuple[str, str], ...] = (
+    ("animation", "animation"), ("photo", "photo"), ("live_photo", "photo"), ("video", "video"),
+    ("video_note", "video_note"), ("voice", "voice"), ("audio", "audio"), ("sticker", "sticker"),
+    ("document", "document"), ("contact", "contact"), ("venue", "location"), ("location", "location"),
+    ("poll", "poll"), ("dice", "other"), ("game", "other"), ("paid_media", "other"), ("story", "other"),
+    ("checklist", "other"), ("invoice", "other"),
+)
+
+
+def media_kind(field: Callable[[str], object]) -> str | None:
+    """The engine media kind of a message, from ``field(name)`` (truthy when the field is present)."""
+    for name, kind in MEDIA_FIELDS:
+        if field(name):
+            return kind
+    return None
+
+
+def parse_command(text: str, bot_username: str | None) -> tuple[str, str] | None:
+    """``/name[@bot] [argument]`` -> (name, argument); None when the text is not a command for us."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, argument = text[1:].partition(" ")
+    name, _, addressee = head.partition("@")
+    if addressee and (bot_username is None or addressee.lower() != bot_username.lower()):
+        return None
+    return name.lower(), argument.strip()
+
+
+@dataclass(frozen=True)
+class Action:
+    """What to do with a message: ask the engine, send the group answer, or stay silent."""
+
+    kind: Literal["engine", "group", "silent"]
+    event: Event | None = None
+
+
+SILENT = Action("silent")
+
+
+def message_action(
+    chat_type: str, text: str | None, media: str | None, lang: str | None, bot_username: str | None,
+) -> Action:
+    """Translate one new message into an engine event (private chats) or the group policy."""
+    if chat_type in GROUP_CHATS:
+        command = parse_command(text or "", bot_username)
+        mentioned = bool(text and bot_username and f"@{bot_username.lower()}" in text.lower())
+        return Action("group") if command is not None or mentioned else SILENT
+    if chat_type != "private":
+        return SILENT  # channels: the bot never posts there
+    if media is not None:
+        return Action("engine", Event("media", media, lang))
+    if not text:
+        return SILENT  # a service message (pinned, auto-delete timer...): nothing to answer
+    command = parse_command(text, bot_username)
+    if command is None:
+        return Action("engine", Event("text", text, lang))
+    name, argument = command
+    if name == "start":
+        return Action("engine", Event("start", argument, lang))
+    return Action("engine", Event("command", name if name in COMMANDS else "help", lang))
+
+
+def edits_in_place(engine: Engine, callback_data: str, reply: Reply) -> bool:
+    """A press edits its message unless that message held referral cards or the answer is urgent."""
+    if reply.emergency:
+        return False
+    state = decode_button(callback_data)
+    node = engine.content.nodes.get(state.screen) if state is not None else None
+    return node is not None and not node.referrals
+
+
+def _cut(text: str) -> str:
+    text = text.strip() or "…"
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def inline_keyboard(reply: Reply) -> list[list[dict[str, str]]]:
+    """Reply buttons as Bot API InlineKeyboardButton rows; button ids are the callback_data."""
+    rows: list[list[dict[str, str]]] = []
+    count = 0
+    for row in reply.buttons:
+        out: list[dict[str, str]] = []
+        for button in row:
+            if count >= MAX_BUTTONS:
+                break
+            if button.url is not None:
+                out.append({"text": button.label, "url": button.url})
+            elif button.id and len(button.id.encode("utf-8")) <= MAX_BUTTON_ID_BYTES:
+                out.append({"text": button.label, "callback_data": button.id})
+            else:
+                continue
+            count += 1
+        if out:
+            rows.append(out)
+    return rows
+
+
+def message_params(reply: Reply) -> dict[str, Any]:
+    """sendMessage/editMessageText parameters (without chat and message ids) for one reply."""
+    params: dict[str, Any] = {"text": _cut(reply.text), "link_preview_options": {"is_disabled": True}}
+    keyboard = inline_keyboard(reply)
+    if keyboard:
+        params["reply_markup"] = {"inline_keyboard": keyboard}
+    return params
+
+
+def private_link(bot_username: str) -> str:
+    return f"https://t.me/{bot_username}"
+
+
+def group_reply(engine: Engine, lang: str | None, bot_username: str) -> dict[str, Any]:
+    """The one kind group answer: Anshin talks only in private; a button opens the private chat."""
+    catalogs = engine.content.catalogs
+    locale = catalogs.negotiate(lang)
+    button = {"text": catalogs.gettext(locale, "sys.tg.btn.private"), "url": private_link(bot_username)}
+    return {"text": _cut(catalogs.gettext(locale, "sys.tg.group")), "reply_markup": {"inline_keyboard": [[button]]},
+            "link_preview_options": {"is_disabled": True}}
+
+
+@dataclass(frozen=True)
+class SetupCall:
+    method: str  # Bot API method name
+    params: dict[str, Any]
+
+
+def setup_calls(engine: Engine, default_locale: str | None = None) -> list[SetupCall]:
+    """setMyCommands, setMyDescription and setMyShortDescription per two-letter locale, then a default."""
+    catalogs = engine.content.catalogs
+    default = default_locale if default_locale in catalogs.locales else catalogs.default
+    targets: list[tuple[str, str | None]] = [(code, code) for code in catalogs.locales if len(code) == 2]
+    targets.append((default, None))
+    calls: list[SetupCall] = []
+    for locale, language_code in targets:
+        scope = {"language_code": language_code} if language_code else {}
+        commands = [{"command": name, "description": catalogs.gettext(locale, f"sys.tg.cmd.{name}")[:256]}
+                    for name in BOT_COMMANDS]
+        calls.append(SetupCall("setMyCommands", {"commands": commands, **scope}))
+        calls.append(SetupCall("setMyDescription",
+                               {"description": catalogs.gettext(locale, "sys.tg.description")[:512], **scope}))
+        calls.append(SetupCall("setMyShortDescription", {
+            "short_description": catalogs.gettext(locale, "sys.tg.short_description")[:120], **scope}))
+    return calls
+
+
+class FloodGate:
+    """Per-chat flood control: at most ``limit`` answers per ``window`` seconds; emergencies always pass.
+
+    Chats are counted under a keyed hash with a key made at start-up, kept only in memory for one
+    window: no chat id is stored, and the counts vanish with the process.
+    """
+
+    def __init__(self, limit: int = 20, window: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._key = os.urandom(16)
+        self._counts: dict[bytes, tuple[float, int]] = {}
+
+    def allow(self, chat_id: int, emergency: bool = False) -> bool:
+        now = self._clock()
+        if len(self._counts) > 50_000:
+            self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self.window}
+        key = hashlib.blake2b(chat_id.to_bytes(16, "big", signed=True), key=self._key, digest_size=8).digest()
+        start, count = self._counts.get(key, (now, 0))
+        if now - start >= self.window:
+            start, count = now, 0
+        self._counts[key] = (start, count + 1)
+        return emergency or count < self.limit

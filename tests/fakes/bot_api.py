@@ -1,0 +1,144 @@
+"""A fake Telegram Bot API server on 127.0.0.1 (aiohttp, random free port), for real HTTP in tests.
+
+It serves ``getUpdates`` from scripted updates (long polling), answers every method with a plausible
+result, records every request (validated against the spec by ``bot_api_spec``), and can fail the next
+calls of a method with 429 ``retry_after`` or a 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.bot_api_spec import decode_form, validate
+
+__all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "FakeBotAPI", "Request"]
+
+TOKEN = "123456789:AAH-fake-token-for-tests-only_0123456"
+BOT_ID = 123456789
+BOT_USERNAME = "anshin_test_bot"
+
+
+@dataclass
+class Request:
+    method: str
+    params: dict[str, Any]
+    problems: list[str]
+    token: str
+
+
+@dataclass
+class FakeBotAPI:
+    requests: list[Request] = field(default_factory=list)
+    base: str = ""
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _runner: web.AppRunner | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self.base
+
+    async def stop(self) -> None:
+        self._arrived.set()  # wake a pending long poll so the server shuts down at once
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # scripting ---------------------------------------------------------------------------------
+    def push(self, *updates: dict[str, Any]) -> None:
+        """Queue updates for getUpdates."""
+        self._updates.extend(updates)
+        self._arrived.set()
+
+    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
+        """The next ``times`` calls of ``method`` fail with ``status`` (429 with ``retry_after``)."""
+        self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def calls(self, *methods: str) -> list[Request]:
+        return [r for r in self.requests if r.method in methods]
+
+    def problems(self) -> list[str]:
+        return [f"{r.method}: {p}" for r in self.requests for p in r.problems]
+
+    def pending(self) -> int:
+        return len(self._updates)
+
+    async def wait_for(self, method: str, count: int, timeout: float = 5.0) -> list[Request]:
+        deadline = time.monotonic() + timeout
+        while len(self.calls(method)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{method} called {len(self.calls(method))} times, expected {count}")
+            await asyncio.sleep(0.01)
+        return self.calls(method)
+
+    # serving -----------------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        if not form and request.content_type == "application/json":
+            data = await request.json()
+            form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+        params = decode_form(method, form)
+        self.requests.append(Request(method, params, validate(method, params), request.match_info["token"]))
+        failures = self._failures.get(method)
+        if failures:
+            status, retry_after = failures.pop(0)
+            description = _DESCRIPTIONS.get(status, "Error")
+            body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+            if retry_after is not None:
+                body["parameters"] = {"retry_after": retry_after}
+            return web.json_response(body, status=status)
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        return web.json_response({"ok": True, "result": self._result(method, params)})
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = params.get("offset")
+        if isinstance(offset, int):
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates:
+            self._arrived.clear()
+            timeout = min(float(params.get("timeout", 0) or 0), 1.0)
+            try:
+                await asyncio.wait_for(self._arrived.wait(), timeout)
+            except TimeoutError:
+                return []
+        return self._updates[:100]
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {"id": BOT_ID, "is_bot": True, "first_name": "Anshin", "username": BOT_USERNAME,
+                    "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        if method in ("sendMessage", "editMessageText"):
+            chat_id = params.get("chat_id", 1)
+            message: dict[str, Any] = {
+                "message_id": params.get("message_id") or next(self._ids), "date": int(time.time()),
+                "chat": {"id": chat_id if isinstance(chat_id, int) else 1, "type": "private", "first_name": "U"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Anshin", "username": BOT_USERNAME},
+                "text": params.get("text", ""),
+            }
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
+            return message
+        if method == "getWebhookInfo":
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return True
+
+
+_DESCRIPTIONS = {429: "Too Many Requests: retry after 1", 500: "Internal Server Error",
+                 502: "Bad Gateway", 400: "Bad Request: message is not modified"}

@@ -1,0 +1,121 @@
+"""One running Telegram channel per mode, driven through the fake Bot API over real HTTP.
+
+Scenario tests take a ``Harness`` and call ``send(update)``, which returns once the bot has finished
+with the update. A second adapter (python-telegram-bot, issue 5) adds its classes to ``HARNESSES``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.telegram_aiogram import Retry, create_bot, create_dispatcher, poll, webhook_app
+from bot.channels.telegram_common import FloodGate
+from bot.engine import Engine
+from tests.fakes.bot_api import TOKEN, FakeBotAPI
+
+__all__ = ["HARNESSES", "SECRET", "Harness"]
+
+SECRET = "s3cret-Token_for-tests"
+FAST_RETRY = Retry(attempts=4, backoff=0.05)
+
+
+class Harness(Protocol):
+    api: FakeBotAPI
+    webhook: bool
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def send(self, update: dict[str, Any]) -> int: ...
+    async def post(self, body: bytes, secret: str | None) -> int: ...
+
+
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        await asyncio.sleep(0.005)
+
+
+class AiogramPolling:
+    webhook = False
+
+    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None) -> None:
+        self.api, self.engine, self.gate = api, engine, gate
+        self.done = 0
+
+    async def start(self) -> None:
+        self.dispatcher = create_dispatcher(self.engine, gate=self.gate)
+        feed: Callable[..., Awaitable[Any]] = self.dispatcher.feed_update
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await feed(*args, **kwargs)
+            finally:
+                self.done += 1
+
+        self.dispatcher.feed_update = counted  # type: ignore[method-assign]
+        bot = create_bot(TOKEN, self.api.base, retry=FAST_RETRY)
+        self.task = asyncio.create_task(poll(self.dispatcher, bot, handle_signals=False, timeout=1))
+        await _until(lambda: bool(self.api.calls("getUpdates")) or self.task.done(), "polling did not start")
+
+    async def stop(self) -> None:
+        if not self.task.done():
+            await self.dispatcher.stop_polling()
+        await asyncio.wait_for(self.task, 5)
+
+    async def send(self, update: dict[str, Any]) -> int:
+        expected = self.done + 1
+        self.api.push(update)
+        await _until(lambda: self.done >= expected, "update not handled")
+        return 200
+
+    async def post(self, body: bytes, secret: str | None) -> int:
+        raise NotImplementedError("polling has no webhook")
+
+
+class AiogramWebhook:
+    webhook = True
+    path = "/telegram/hook"
+
+    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None) -> None:
+        self.api, self.engine, self.gate = api, engine, gate
+
+    async def start(self) -> None:
+        self.bot = create_bot(TOKEN, self.api.base, retry=FAST_RETRY)
+        app = webhook_app(create_dispatcher(self.engine, gate=self.gate), self.bot, SECRET, self.path)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}{self.path}"
+        self.client = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        await self.client.close()
+        await self.runner.cleanup()
+        await self.bot.session.close()
+
+    async def send(self, update: dict[str, Any]) -> int:
+        async with self.client.post(self.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+            return r.status
+
+    async def post(self, body: bytes, secret: str | None) -> int:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        async with self.client.post(self.url, data=body, headers=headers) as response:
+            return response.status
+
+
+HARNESSES: dict[str, Callable[[FakeBotAPI, Engine, FloodGate | None], Harness]] = {
+    "aiogram-polling": AiogramPolling,
+    "aiogram-webhook": AiogramWebhook,
+}
