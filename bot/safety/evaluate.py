@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_PATH", "Case", "Report", "evaluate", "format_report", "load_
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "safety_eval.yaml"
 BENIGN = "benign"
 LANGS = ("ja", "en")
-SPLITS = ("dev", "heldout", "blind")
+SPLITS = ("dev", "heldout", "blind", "fresh")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bot.safety.matcher import trie_pattern
 from bot.safety.text import fold
 
 __all__ = ["LEXICON", "Lexicon", "is_ascii_term", "load_yaml", "normalise"]
@@ -28,12 +29,16 @@ def is_ascii_term(term: str) -> bool:
     return term.isascii()
 
 
-def _bounded(variant: str) -> str:
-    """A regex for `variant`: ASCII variants only as whole words."""
-    body = re.escape(variant)
-    if is_ascii_term(variant):
-        return rf"(?<![a-z0-9]){body}(?![a-z0-9])"
-    return body
+def _trie_re(phrases: list[str]) -> re.Pattern[str] | None:
+    """One regex for all phrases, longest first; ASCII phrases only as whole words."""
+    ascii_ = {p: "(?![a-z0-9])" for p in phrases if is_ascii_term(p)}
+    other = {p: "" for p in phrases if not is_ascii_term(p)}
+    alts = []
+    if other:
+        alts.append(trie_pattern(other))
+    if ascii_:
+        alts.append("(?<![a-z0-9])" + trie_pattern(ascii_))
+    return re.compile("|".join(alts)) if alts else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +61,10 @@ class Lexicon:
                     if canon.get(key, out) != out:
                         raise ValueError(f"lexicon: {variant!r} has two canonical spellings")
                     canon[key] = out
-        canon_re = None
-        if canon:
-            alts = sorted(canon, key=lambda v: (-len(v), v))
-            canon_re = re.compile("|".join(_bounded(v) for v in alts))
+        canon_re = _trie_re(list(canon))
         lex = cls(canon=canon, canon_re=canon_re, idioms_re=None)
-        idioms = sorted({lex.normalise(str(i)) for i in data.get("idioms") or []}, key=len)
-        idioms_re = None
-        if idioms:
-            idioms_re = re.compile("|".join(_bounded(i) for i in reversed(idioms) if i))
+        idioms = [lex.normalise(str(i)) for i in data.get("idioms") or []]
+        idioms_re = _trie_re([i for i in idioms if i])
         return cls(canon=canon, canon_re=canon_re, idioms_re=idioms_re)
 
     def normalise(self, text: str) -> str:

@@ -81,8 +81,9 @@ class TermIndex:
     def compile(self) -> None:
         """Build the two regular expressions and the implied-prefix tables."""
         if self._compact:
-            pat = trie_pattern({t: "" for t in self._compact})
-            self._compact_re = re.compile(f"(?=({pat}))")
+            # Searched repeatedly from one past each match (overlaps included):
+            # much faster than a lookahead at every position.
+            self._compact_re = re.compile(trie_pattern({t: "" for t in self._compact}))
         texts = {**{t: _WORD_END for t in self._words}, **{t: "" for t in self._prefixes}}
         if texts:
             self._word_re = re.compile(f"(?<![a-z0-9])(?=({trie_pattern(texts)}))")
@@ -106,12 +107,16 @@ class TermIndex:
         found: set[int] = set()
         if self._word_re is not None:
             n = len(spaced)
-            for m in self._word_re.finditer(spaced):
-                text = m.group(1)
-                end = m.start() + len(text)
+            for w in self._word_re.finditer(spaced):
+                text = w.group(1)
+                end = w.start() + len(text)
                 at_end, inner = self._expand_word[text]
                 found |= at_end if end >= n or not _word_char(spaced[end]) else inner
         if self._compact_re is not None:
-            for m in self._compact_re.finditer(spaced.replace(" ", "")):
-                found |= self._expand_compact[m.group(1)]
+            compact = spaced.replace(" ", "")
+            search = self._compact_re.search
+            m: re.Match[str] | None = search(compact)
+            while m is not None:
+                found |= self._expand_compact[m.group()]
+                m = search(compact, m.start() + 1)
         return found

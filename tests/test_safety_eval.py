@@ -1,0 +1,58 @@
+"""The evaluation thresholds of issue 7 on the labelled set in tests/data/."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.safety.categories import CATEGORIES
+from bot.safety.evaluate import SPLITS, Report, evaluate, format_report, load_cases
+
+RECALL = 0.95  # per crisis category
+FALSE_EMERGENCY = 0.03  # benign phrases answered as an emergency
+TOPIC_ACCURACY = 0.85  # benign phrases routed to the expected topic
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return evaluate(load_cases(split="all"))
+
+
+def test_the_set_is_big_enough() -> None:
+    cases = load_cases(split="all")
+    assert len(cases) >= 200
+    assert sum(c.category is None for c in cases) >= 60
+    for cat in CATEGORIES:
+        for lang in ("ja", "en"):
+            assert sum(c.category == cat and c.lang == lang for c in cases) >= 7, (cat, lang)
+    assert {c.split for c in cases} == set(SPLITS)
+    assert len({c.text for c in cases}) == len(cases), "duplicate phrases"
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_crisis_recall(report: Report, category: str) -> None:
+    assert report.recall(category) >= RECALL, format_report(report, failures=True)
+
+
+@pytest.mark.parametrize("lang", [None, "ja", "en"])
+def test_benign_false_emergency(report: Report, lang: str | None) -> None:
+    assert report.false_emergency_rate(lang) <= FALSE_EMERGENCY, format_report(report, failures=True)
+
+
+@pytest.mark.parametrize("lang", [None, "ja", "en"])
+def test_benign_topic_accuracy(report: Report, lang: str | None) -> None:
+    assert report.topic_accuracy(lang) >= TOPIC_ACCURACY, format_report(report, failures=True)
+
+
+def test_dev_split_alone_meets_the_thresholds() -> None:
+    dev = evaluate(load_cases(split="dev"))
+    assert all(dev.recall(cat) >= RECALL for cat in CATEGORIES)
+    assert dev.false_emergency_rate() <= FALSE_EMERGENCY
+    assert dev.topic_accuracy() >= TOPIC_ACCURACY
+
+
+def test_main_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.safety.evaluate import main
+
+    assert main(["--split", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert "benign false emergency" in out and "confusion" in out
