@@ -206,6 +206,29 @@ def graph(root: Path | None, flow: str | None, top: bool, fmt: str, lang: str, o
         click.echo(f"wrote {output}", err=True)
 
 
+@main.command(help="Print a campaign table (starts by audience and language) from a /metrics URL or a saved file.")
+@click.option("--from", "source", required=True, help="http(s)://host/metrics or a file holding its text.")
+def report(source: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    from bot.ops.report import ReportError, campaign_rows, format_table
+
+    try:
+        if source.startswith(("http://", "https://")):
+            with urllib.request.urlopen(source, timeout=10) as response:
+                text = response.read().decode("utf-8")
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+        rows = campaign_rows(text)
+    except (OSError, urllib.error.URLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read {source}: {error}") from None
+    except ReportError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    _utf8_streams()
+    click.echo(format_table(rows), nl=False)
+
+
 @main.command(help="Serve the web chat (one page and a JSON endpoint) on this machine.")
 @root_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
