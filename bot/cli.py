@@ -247,3 +247,117 @@ def serve(root: Path | None, host: str, port: int, exit_url: str | None) -> None
         click.echo(f"Anshin web chat: http://{shown}:{bound}/  (Ctrl-C to stop)", err=True)
 
     sys.exit(run_web(_engine(root), host, port, exit_url=target, ready=ready))
+
+
+# --- Telegram (issue 4): polling, webhook, setup ---------------------------------------------------------
+
+TELEGRAM_ENV_HELP = """
+\b
+Environment (see env.example):
+  ANSHIN_TELEGRAM_TOKEN  bot token from @BotFather (required)
+  ANSHIN_TELEGRAM_API    Bot API base URL (default https://api.telegram.org); the bot
+                         calls <base>/bot<token>/<method>, so a self-hosted server works
+  ANSHIN_WEBHOOK_URL     --webhook: public https URL Telegram posts to; its path is served
+  ANSHIN_WEBHOOK_SECRET  --webhook: 16-256 characters A-Z a-z 0-9 _ -, checked on every POST
+  ANSHIN_HOST            --webhook: address to listen on (default 127.0.0.1)
+  ANSHIN_PORT            --webhook: port to listen on (default 8080)
+  ANSHIN_LOCALE          language for users whose app sends none, and for the default
+                         descriptions of `setup` (default ja)
+  ANSHIN_LOG_LEVEL       DEBUG, INFO, WARNING (default) or ERROR; no update content is logged
+"""
+
+
+def _setting(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if default is None:
+        raise ConfigError(f"{name} is not set; see `anshin telegram --help` and env.example")
+    return default
+
+
+def _url_setting(name: str, default: str | None = None) -> str:
+    from urllib.parse import urlsplit
+
+    value = _setting(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL such as https://example.org/telegram")
+    return value
+
+
+def _telegram_token() -> str:
+    import re
+
+    token = _setting("ANSHIN_TELEGRAM_TOKEN")
+    if not re.fullmatch(r"\d{1,20}:[A-Za-z0-9_-]{20,100}", token):
+        raise ConfigError("ANSHIN_TELEGRAM_TOKEN does not look like a bot token (digits:letters from @BotFather)")
+    return token
+
+
+def _telegram_locale(engine: Engine) -> str | None:
+    value = os.environ.get("ANSHIN_LOCALE", "").strip()
+    if value and value not in engine.locales:
+        raise ConfigError(f"ANSHIN_LOCALE={value!r} is not a shipped language; use one of {', '.join(engine.locales)}")
+    return value or None
+
+
+@main.group(invoke_without_command=True, epilog=TELEGRAM_ENV_HELP,
+            help="Run the bot on Telegram (aiogram): long polling, or --webhook behind an https proxy.")
+@root_option
+@click.option("--webhook", is_flag=True, help="Serve a webhook (ANSHIN_WEBHOOK_URL/_SECRET, ANSHIN_HOST/_PORT).")
+@click.pass_context
+def telegram(ctx: click.Context, root: Path | None, webhook: bool) -> None:
+    import asyncio
+    import re
+    from urllib.parse import urlsplit
+
+    if ctx.invoked_subcommand is not None:
+        return
+    token, api = _telegram_token(), _url_setting("ANSHIN_TELEGRAM_API", "https://api.telegram.org")
+    if webhook:
+        url = _url_setting("ANSHIN_WEBHOOK_URL")
+        secret = _setting("ANSHIN_WEBHOOK_SECRET")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ConfigError("ANSHIN_WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        host, port_text = _setting("ANSHIN_HOST", "127.0.0.1"), _setting("ANSHIN_PORT", "8080")
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ConfigError(f"ANSHIN_PORT={port_text!r} is not a port number (1-65535)")
+    engine = _engine(root)
+    lang = _telegram_locale(engine)
+    from bot.channels import telegram_aiogram as channel
+
+    bot = channel.create_bot(token, api)
+    dispatcher = channel.create_dispatcher(engine, default_lang=lang)
+    try:
+        if webhook:
+            path = urlsplit(url).path or "/"
+            click.echo(f"anshin telegram: webhook on {host}:{port_text}{path} (SIGTERM or Ctrl-C stops)", err=True)
+            asyncio.run(channel.serve_webhook(dispatcher, bot, url, secret, host, int(port_text), path))
+        else:
+            click.echo("anshin telegram: polling (SIGTERM or Ctrl-C stops)", err=True)
+            asyncio.run(channel.poll(dispatcher, bot))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    except Exception as error:  # one line, no traceback, nothing from an update
+        raise click.ClickException(f"telegram stopped: {type(error).__name__}") from None
+    click.echo("anshin telegram: stopped", err=True)
+
+
+@telegram.command(name="setup", epilog=TELEGRAM_ENV_HELP,
+                  help="Set the command menu and the bot descriptions in every shipped language and a default.")
+@root_option
+def telegram_setup(root: Path | None) -> None:
+    import asyncio
+
+    token, api = _telegram_token(), _url_setting("ANSHIN_TELEGRAM_API", "https://api.telegram.org")
+    engine = _engine(root)
+    lang = _telegram_locale(engine)
+    from bot.channels import telegram_aiogram as channel
+
+    try:
+        done = asyncio.run(channel.setup(engine, channel.create_bot(token, api), lang))
+    except Exception as error:
+        raise click.ClickException(f"telegram setup failed: {type(error).__name__}") from None
+    for line in done:
+        click.echo(line)
