@@ -189,6 +189,9 @@ def test_a_new_locale_translates_services_in_its_catalogue_and_keeps_the_japanes
 
     root = content_copy()
     shutil.copytree(root / "locales/en", root / "locales/ko")
+    for po in (root / "locales/ko/LC_MESSAGES").glob("*.po"):
+        po.write_text(po.read_text(encoding="utf-8").replace("nplurals=2; plural=(n != 1);", "nplurals=1; plural=0;"),
+                      encoding="utf-8")
     (root / "locales/ko/LC_MESSAGES/messages.po").write_text(
         (root / "locales/ko/LC_MESSAGES/messages.po").read_text(encoding="utf-8").replace(
             'msgstr "English"', 'msgstr "한국어"'), encoding="utf-8")
