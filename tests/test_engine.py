@@ -190,7 +190,8 @@ def test_a_new_locale_translates_services_in_its_catalogue_and_keeps_the_japanes
     root = content_copy()
     shutil.copytree(root / "locales/en", root / "locales/ko")
     for po in (root / "locales/ko/LC_MESSAGES").glob("*.po"):
-        po.write_text(po.read_text(encoding="utf-8").replace("nplurals=2; plural=(n != 1);", "nplurals=1; plural=0;"),
+        text = po.read_text(encoding="utf-8").replace('"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n', "")
+        po.write_text(text.replace('"Language: en\\n"', '"Language: ko\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"'),
                       encoding="utf-8")
     (root / "locales/ko/LC_MESSAGES/messages.po").write_text(
         (root / "locales/ko/LC_MESSAGES/messages.po").read_text(encoding="utf-8").replace(
