@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gettext
 from collections import deque
 from datetime import date, datetime, timedelta
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.plurals import PLURALS
 
 from bot.engine.ids import MAX_BUTTON_ID_BYTES
 from bot.engine.loader import EVENT_NAMES
@@ -11,13 +15,16 @@ from bot.engine.machine import AUDIENCE_MENUS, HELP_SCREEN, START_SCREEN, FlowMa
 from bot.engine.model import Content, Node, Problem
 from bot.engine.render import JAPAN, SYSTEM_MESSAGES, Renderer
 from bot.i18n import placeholders
+from bot.i18n.catalogs import PluralForms
 
-__all__ = ["REQUIRED_LOCALES", "check_content"]
+__all__ = ["REQUIRED_LOCALES", "check_content", "completeness"]
 
 MAX_TEXT_CHARS = 4096  # Telegram's message limit
 REFERRAL_PRESSES = 2
 STALE_AFTER = timedelta(days=365)
 REQUIRED_LOCALES = ("ja", "en")
+# Plural expressions are tried on these n (gettext's own range check is the same idea).
+PLURAL_SAMPLES = (*range(0, 1001), 1_000_000, 2_000_000, 10_000_000)
 # Render every screen at a time when hour-limited services are open and when they are closed.
 SAMPLE_TIMES = (datetime(2026, 6, 3, 12, 0, tzinfo=JAPAN), datetime(2026, 6, 7, 3, 0, tzinfo=JAPAN))
 
@@ -41,6 +48,7 @@ def check_content(content: Content, today: date | None = None) -> list[Problem]:
     problems.extend(_reachability(content))
     problems.extend(_service_problems(content, today or datetime.now(JAPAN).date()))
     problems.extend(_message_problems(content))
+    problems.extend(p for forms in content.catalogs.plural_forms for p in _plural_problems(forms))
     if not problems or all(p.severity != "error" for p in problems):
         problems.extend(_rendered_problems(content))  # rendering needs sound content
     return sorted(set(problems))
@@ -137,6 +145,10 @@ def _message_problems(content: Content) -> list[Problem]:
                 if written and locale not in written and not catalogs.has(locale, msgid):
                     problems.append(Problem(f"locales/{locale}/LC_MESSAGES/services.po", msgid,
                                             f"service text {msgid!r} missing in locale {locale!r}"))
+    # Texts the flows do not name (web page, posters, ...) are required too: every id of the default catalogue.
+    origins = catalogs.origins.get(catalogs.default, {})
+    for msgid, origin in origins.items():
+        used.setdefault(msgid, (origin.replace(f"/{catalogs.default}/", "/{locale}/", 1), msgid))
     for msgid, (file, path) in sorted(used.items()):
         if not msgid:
             continue
@@ -148,6 +160,76 @@ def _message_problems(content: Content) -> list[Problem]:
             elif reference is not None and placeholders(catalogs.gettext(locale, msgid)) != placeholders(reference):
                 problems.append(Problem(where, path, f"message id {msgid!r} in locale {locale!r}: placeholders "
                                         f"differ from {catalogs.default!r}"))
+    return problems
+
+
+def required_message_ids(content: Content, locale: str) -> frozenset[str]:
+    """What a complete catalogue for ``locale`` holds: every id of the default catalogue, every text the
+    flows and the engine use, and the service texts that flows/services.yaml does not write in ``locale``."""
+    catalogs = content.catalogs
+    ids = {*catalogs.message_ids(catalogs.default), *SYSTEM_MESSAGES}
+    for node in content.nodes.values():
+        ids.update((node.text, *(b.label for b in node.buttons)))
+    for service in content.services.values():
+        for field_name in ("name", "hours", "when"):
+            written: dict[str, str] = getattr(service, field_name)
+            if written and locale not in written:
+                ids.add(f"svc.{service.id}.{field_name}")
+    return frozenset(i for i in ids if i)
+
+
+def completeness(content: Content) -> dict[str, tuple[int, int]]:
+    """Per shipped locale, (message ids present, message ids required); ``anshin check`` prints it."""
+    result = {}
+    for locale in content.catalogs.locales:
+        required = required_message_ids(content, locale)
+        result[locale] = (len(required & content.catalogs.message_ids(locale)), len(required))
+    return result
+
+
+def _babel_plurals(locale: str) -> tuple[int, str] | None:
+    """nplurals and the expression from Babel's CLDR-derived table, or None where Babel does not know the
+    language. ja_Easy is read as ja."""
+    try:
+        parsed = Locale.parse(locale)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+    for key in (str(parsed), parsed.language):
+        if key in PLURALS:
+            count, expression = PLURALS[key]
+            return count, expression
+    return None
+
+
+def _plural_problems(forms: PluralForms) -> list[Problem]:
+    """A catalogue's Plural-Forms (as Babel read the header) must be a working gettext rule (errors), with the
+    number of forms Babel's CLDR data gives for the locale (a warning)."""
+    if forms.count is None or forms.expression is None:
+        return []  # neither Plural-Forms nor Language: gettext's default applies, nothing declared to check
+    declared = f"nplurals={forms.count}; plural={forms.expression};"
+    if forms.count < 1:
+        return [Problem(forms.file, "Plural-Forms", f"{declared!r}: nplurals must be at least 1")]
+    try:
+        rule = gettext.c2py(forms.expression)
+    except (ValueError, SyntaxError, RecursionError) as error:
+        return [Problem(forms.file, "Plural-Forms", f"{declared!r}: plural expression does not parse: {error}")]
+    problems = []
+    for n in PLURAL_SAMPLES:
+        try:
+            index = rule(n)
+        except (ArithmeticError, ValueError, RecursionError) as error:
+            problems.append(Problem(forms.file, "Plural-Forms", f"{declared!r}: fails for n={n}: {error}"))
+            break
+        if not 0 <= index < forms.count:
+            problems.append(Problem(forms.file, "Plural-Forms",
+                                    f"{declared!r}: gives form {index} for n={n}, but there are {forms.count}"))
+            break
+    # A warning, not an error: no flow text is plural yet, and for a few languages CLDR and gettext's usage
+    # differ (Babel gives pt_BR 3 forms, gettext tools 2), so the translator decides.
+    expected = _babel_plurals(forms.locale)
+    if expected is not None and expected[0] != forms.count:
+        problems.append(Problem(forms.file, "Plural-Forms", f"{declared!r} does not match Babel's CLDR data for "
+                                f"locale {forms.locale!r}: nplurals={expected[0]}; plural={expected[1]};", "warning"))
     return problems
 
 

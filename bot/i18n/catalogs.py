@@ -11,16 +11,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-__all__ = ["CatalogIssue", "Catalogs", "placeholders"]
+__all__ = ["CatalogIssue", "Catalogs", "PluralForms", "placeholders"]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+MAX_PREFERENCES = 8  # language ranges read from one Accept-Language header
+_RANGE = re.compile(r"^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$")
 
 
 def placeholders(text: str) -> frozenset[str]:
     """The ``{name}`` placeholders a message uses; they must match across locales."""
     return frozenset(_PLACEHOLDER.findall(text))
+
+
+@dataclass(frozen=True)
+class PluralForms:
+    """A catalogue file's plural forms as Babel read them: from its ``Plural-Forms`` header, else derived
+    from its ``Language`` header; ``count`` is None when the file declares neither."""
+
+    file: str
+    locale: str  # the directory's locale code, which the catalogue serves
+    count: int | None
+    expression: str | None
 
 
 @dataclass(frozen=True)
@@ -44,12 +58,17 @@ class Catalogs:
         self.locales: tuple[str, ...] = (default, *sorted(code for code in messages if code != default))
         self.issues: list[CatalogIssue] = []
         self.files: dict[str, list[str]] = {}
+        self.plural_forms: list[PluralForms] = []
+        self.origins: dict[str, dict[str, str]] = {}  # locale -> msgid -> the file that defines it
+        self._by_folded = {code.casefold(): code for code in messages}
 
     @classmethod
     def load(cls, root: Path, default: str = "ja") -> Catalogs:
         messages: dict[str, dict[str, str]] = {}
         issues: list[CatalogIssue] = []
         files: dict[str, list[str]] = {}
+        plural_forms: list[PluralForms] = []
+        origins: dict[str, dict[str, str]] = {}
         for lang_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
             code = lang_dir.name
             table: dict[str, str] = {}
@@ -65,6 +84,7 @@ class Catalogs:
                 except Exception as error:  # Babel raises several types for a broken file
                     issues.append(CatalogIssue(shown, "", f"cannot read catalogue: {error}"))
                     continue
+                plural_forms.append(_plural_forms(catalog, shown, code))
                 for entry in catalog:
                     if not entry.id or not isinstance(entry.id, str):
                         continue  # the header, or a plural entry (not used by flows yet)
@@ -74,6 +94,7 @@ class Catalogs:
                     if entry.id in table:
                         issues.append(CatalogIssue(shown, entry.id, "message id defined twice"))
                     table[entry.id] = text
+                    origins.setdefault(code, {})[entry.id] = shown
             messages[code] = table
         if default not in messages:
             messages[default] = {}
@@ -81,6 +102,8 @@ class Catalogs:
         catalogs = cls(messages, default)
         catalogs.issues = issues
         catalogs.files = files
+        catalogs.plural_forms = plural_forms
+        catalogs.origins = origins
         return catalogs
 
     def has(self, locale: str, msgid: str) -> bool:
@@ -97,21 +120,43 @@ class Catalogs:
         return self._messages[self.default].get(msgid, msgid)
 
     def negotiate(self, client: str | None) -> str:
-        """Map a client language code (``en-US``, ``ja``, ``pt-br``) to a shipped locale."""
-        if not client or len(client) > 35:
+        """Map what a client says it reads to a shipped locale, else the default.
+
+        ``client`` is one language code (Telegram's ``language_code``: ``en``, ``pt-br``, ``zh-hans``) or an
+        ``Accept-Language`` header (``vi-VN,vi;q=0.9,en;q=0.5``): the preferences are tried in order of
+        quality. Babel resolves aliases and likely scripts (``zh-CN`` -> zh_Hans, ``tl`` -> fil) and a
+        language falls back to another variety of itself (``pt`` -> pt_BR, ``zh-TW`` -> zh_Hans). A locale
+        Babel does not know as such, like ja_Easy (Easy Japanese), is never guessed from a client code such
+        as ``ja-JP``: it is chosen only by name, from the language menu or a ``/start`` payload.
+        """
+        if not client or len(client) > 256:
             return self.default
+        for preference in _preferences(client):
+            match = self._match(preference)
+            if match is not None:
+                return match
+        return self.default
+
+    def _match(self, client: str) -> str | None:
         code = client.strip().replace("-", "_")
-        if code in self._messages:
-            return code
+        exact = self._by_folded.get(code.casefold())
+        if exact is not None:
+            return exact
         try:
             parsed = Locale.parse(code)
         except (ValueError, TypeError, UnknownLocaleError):
-            return self.default
-        candidates = [str(parsed), f"{parsed.language}_{parsed.script}" if parsed.script else "", parsed.language]
+            return None
+        language, script, territory = parsed.language, parsed.script, parsed.territory
+        candidates = [str(parsed), f"{language}_{script}" if script else "",
+                      f"{language}_{territory}" if territory else "", language]
         for candidate in candidates:
             if candidate and candidate in self._messages:
                 return candidate
-        return self.default
+        # Another variety of the same language, the default first: better than a language not read at all.
+        for shipped in self.locales:
+            if _language_of(shipped) == language:
+                return shipped
+        return None
 
     def display_name(self, locale: str) -> str:
         """A locale's name in its own script (日本語, English), for the language menu.
@@ -126,6 +171,42 @@ class Catalogs:
         except (ValueError, TypeError, UnknownLocaleError):
             return locale
         return name[:1].upper() + name[1:] if name else locale
+
+
+def _preferences(header: str) -> list[str]:
+    """The language ranges of an Accept-Language header (or one code), best first; ``*`` and q=0 dropped."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")[:MAX_PREFERENCES]):
+        code, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        code = code.strip()
+        if quality > 0 and _RANGE.match(code):
+            weighted.append((-quality, position, code))
+    return [code for _, _, code in sorted(weighted)]
+
+
+def _language_of(code: str) -> str | None:
+    """The language of a shipped locale when Babel knows the locale exactly as named (pt_BR, zh_Hans), else
+    None: ja_Easy parses as plain ja, so it is never a fallback for Japanese."""
+    try:
+        parsed = Locale.parse(code)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+    return parsed.language if str(parsed) == code else None
+
+
+def _plural_forms(catalog: Catalog, shown: str, code: str) -> PluralForms:
+    declared = any(name.lower() == "plural-forms" for name, _ in catalog.mime_headers)
+    if catalog.locale is None and not declared:
+        return PluralForms(shown, code, None, None)  # nothing to derive them from without guessing
+    return PluralForms(shown, code, catalog.num_plurals, catalog.plural_expr)
 
 
 def _shown(path: Path, root: Path) -> str:
