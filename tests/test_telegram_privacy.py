@@ -1,0 +1,109 @@
+"""Nothing from an update (text, names, usernames, ids) reaches a log line, stdout or stderr, at DEBUG."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from bot.channels.telegram_aiogram import FRAMEWORK_LOGGERS, WithholdDetails, quiet_framework_loggers
+from bot.engine import Engine
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.harness import HARNESSES, SECRET
+from tests.fakes.updates import Updates
+
+USER_ID = 918273645501
+UPDATE_ID = 713370041
+CANARIES = ("CanaryText4471", "Canaryfirst", "canary_handle", str(USER_ID), str(UPDATE_ID), "CanaryPayload",
+            "CanaryCaption", "CanaryGroup", "CanaryFuture", "CanaryData")
+
+
+def script(user: Updates) -> list[dict[str, object]]:
+    return [
+        user.text("/start t-ja-CanaryPayload"), user.text("I am CanaryText4471, help"),
+        user.text("/start"), user.press("1:ja:x:start.menu:teen.menu"), user.press("CanaryData:forged"),
+        user.media("photo", caption="CanaryCaption"), user.media("contact"),
+        user.group_message("/help@anshin_test_bot", title="CanaryGroup"), user.added_to_group("CanaryGroup"),
+        user.edited("CanaryText4471 edited"), user.unknown("CanaryFuture"), user.message(None),
+    ]
+
+
+@pytest.fixture
+def debug_everywhere(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    root = logging.getLogger()
+    stream = logging.StreamHandler(sys.stderr)  # as `anshin telegram` logs, with ANSHIN_LOG_LEVEL=DEBUG
+    stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(stream)
+    caplog.set_level(logging.DEBUG)
+    yield caplog
+    root.removeHandler(stream)
+
+
+def leaked(text: str) -> list[str]:
+    return [canary for canary in CANARIES if canary.lower() in text.lower()]
+
+
+@pytest.mark.parametrize("mode", sorted(HARNESSES))
+async def test_no_update_content_reaches_logs_or_output_at_debug(
+        mode: str, fixture_engine: Engine, debug_everywhere: pytest.LogCaptureFixture,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    api = FakeBotAPI()
+    await api.start()
+    api.fail("sendMessage", 500)  # the error paths log too
+    api.fail("answerCallbackQuery", 429, retry_after=0)
+    harness = HARNESSES[mode](api, fixture_engine, None)
+    await harness.start()
+    user = Updates(user_id=USER_ID, first_name="Canaryfirst", username="canary_handle", start_id=UPDATE_ID)
+    for update in script(user):
+        await harness.send(update)
+    if harness.webhook:
+        await harness.post(json.dumps({"update_id": UPDATE_ID, "message": "CanaryText4471"}).encode(), "x" * 20)
+        await harness.post(b'{"CanaryText4471": [', SECRET)
+    await harness.stop()
+    await api.stop()
+    out, err = capfd.readouterr()
+    records = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in debug_everywhere.records)
+    assert len(api.calls("sendMessage")) >= 6, "the scenario ran"
+    assert debug_everywhere.records, "logging was on"
+    assert leaked(records) == []
+    assert leaked(out + err) == []
+
+
+async def test_the_check_can_fail_without_the_logger_configuration(
+        fixture_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """Undo the configuration: aiogram then logs the update id at INFO, and the check above would see it."""
+    api = FakeBotAPI()
+    await api.start()
+    harness = HARNESSES["aiogram-webhook"](api, fixture_engine, None)
+    await harness.start()
+    for name in FRAMEWORK_LOGGERS:
+        logger = logging.getLogger(name)
+        for found in [f for f in logger.filters if isinstance(f, WithholdDetails)]:
+            logger.removeFilter(found)
+    logging.getLogger("aiogram.event").setLevel(logging.NOTSET)
+    try:
+        caplog.set_level(logging.DEBUG)
+        await harness.send(Updates(user_id=USER_ID, start_id=UPDATE_ID).text("/start"))
+        assert str(UPDATE_ID) in caplog.text
+    finally:
+        quiet_framework_loggers()
+        await harness.stop()
+        await api.stop()
+
+
+def test_framework_records_keep_their_wording_and_lose_every_value() -> None:
+    try:
+        raise ValueError("CanaryText4471 inside an exception")
+    except ValueError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("aiogram.event", logging.ERROR, __file__, 1,
+                               "Cause exception while process update id=%d by bot id=%d\n%s: %s",
+                               (UPDATE_ID, 42, "ValueError", exc_info[1]), exc_info)
+    assert WithholdDetails().filter(record)
+    assert record.getMessage() == "Cause exception while process update id=… by bot id=… (ValueError)"
+    assert record.exc_info is None and leaked(logging.Formatter().format(record)) == []
+    plain = logging.LogRecord("aiogram.dispatcher", logging.INFO, __file__, 1, "Start polling", (), None)
+    assert WithholdDetails().filter(plain) and plain.getMessage() == "Start polling"
