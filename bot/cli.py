@@ -8,12 +8,15 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from bot.engine import ContentError, Engine, check_content, load_content
 from bot.engine.season import SPRING_DEFAULT, Period, parse_periods
+
+if TYPE_CHECKING:
+    from bot.metrics import ReachMetrics
 
 __all__ = ["main"]
 
@@ -87,8 +90,11 @@ def check(root: Path | None) -> None:
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         click.echo(str(problem), err=problem.severity == "error")
-    catalogs = content.catalogs
-    counts = ", ".join(f"{code} {len(catalogs.message_ids(code))}" for code in catalogs.locales)
+    from bot.engine.check import completeness
+
+    # Floored, so a locale one message short never shows 100%.
+    counts = ", ".join(f"{code} {have * 100 // need if need else 100}% ({have}/{need})"
+                       for code, (have, need) in completeness(content).items())
     click.echo(f"{len(content.nodes)} screens, {len(content.services)} services, messages per locale: {counts}")
     if errors:
         click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
@@ -178,6 +184,26 @@ def link(root: Path | None, campaign: str, audience: str, lang: str, poster: Pat
         click.echo(f"poster:   {poster}")
 
 
+@main.command(help="Serve the web chat (one page and a JSON endpoint) on this machine.")
+@root_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free).")
+@click.option("--exit-url", default=None,
+              help="Where the quick-exit button goes (default: $ANSHIN_EXIT_URL or https://www.yahoo.co.jp/).")
+def serve(root: Path | None, host: str, port: int, exit_url: str | None) -> None:
+    from bot.channels.web import DEFAULT_EXIT_URL, run_web
+
+    target = exit_url or os.environ.get("ANSHIN_EXIT_URL") or DEFAULT_EXIT_URL
+    if not target.startswith(("https://", "http://")):
+        raise click.UsageError(f"--exit-url {target!r} must start with https://")
+    shown = f"[{host}]" if ":" in host else host
+
+    def ready(bound: int) -> None:
+        click.echo(f"Anshin web chat: http://{shown}:{bound}/  (Ctrl-C to stop)", err=True)
+
+    engine = _engine(root)
+    sys.exit(run_web(engine, host, port, exit_url=target, ready=ready, metrics=_reach_metrics(engine)))
+
 
 @main.command(help="Draw the flows from the compiled machine: mermaid text or SVG (needs graphviz's dot).")
 @root_option
@@ -229,24 +255,14 @@ def report(source: str) -> None:
     click.echo(format_table(rows), nl=False)
 
 
-@main.command(help="Serve the web chat (one page and a JSON endpoint) on this machine.")
-@root_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free).")
-@click.option("--exit-url", default=None,
-              help="Where the quick-exit button goes (default: $ANSHIN_EXIT_URL or https://www.yahoo.co.jp/).")
-def serve(root: Path | None, host: str, port: int, exit_url: str | None) -> None:
-    from bot.channels.web import DEFAULT_EXIT_URL, run_web
+def _reach_metrics(engine: Engine) -> ReachMetrics:
+    """Counters for /metrics; ANSHIN_CAMPAIGNS lists the campaign codes counted by name (others: other)."""
+    from bot.metrics import ReachMetrics
 
-    target = exit_url or os.environ.get("ANSHIN_EXIT_URL") or DEFAULT_EXIT_URL
-    if not target.startswith(("https://", "http://")):
-        raise click.UsageError(f"--exit-url {target!r} must start with https://")
-    shown = f"[{host}]" if ":" in host else host
-
-    def ready(bound: int) -> None:
-        click.echo(f"Anshin web chat: http://{shown}:{bound}/  (Ctrl-C to stop)", err=True)
-
-    sys.exit(run_web(_engine(root), host, port, exit_url=target, ready=ready))
+    try:
+        return ReachMetrics.for_engine(engine, os.environ.get("ANSHIN_CAMPAIGNS", "").split(","))
+    except ValueError as error:
+        raise ConfigError(f"ANSHIN_CAMPAIGNS: {error}") from None
 
 
 # --- Telegram (issue 4): polling, webhook, setup ---------------------------------------------------------
@@ -328,12 +344,14 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool) -> None:
     from bot.channels import telegram_aiogram as channel
 
     bot = channel.create_bot(token, api)
-    dispatcher = channel.create_dispatcher(engine, default_lang=lang)
+    metrics = _reach_metrics(engine)
+    dispatcher = channel.create_dispatcher(engine, default_lang=lang, metrics=metrics)
     try:
         if webhook:
             path = urlsplit(url).path or "/"
             click.echo(f"anshin telegram: webhook on {host}:{port_text}{path} (SIGTERM or Ctrl-C stops)", err=True)
-            asyncio.run(channel.serve_webhook(dispatcher, bot, url, secret, host, int(port_text), path))
+            asyncio.run(channel.serve_webhook(dispatcher, bot, url, secret, host, int(port_text), path,
+                                              metrics=metrics))
         else:
             click.echo("anshin telegram: polling (SIGTERM or Ctrl-C stops)", err=True)
             asyncio.run(channel.poll(dispatcher, bot))
@@ -361,3 +379,15 @@ def telegram_setup(root: Path | None) -> None:
         raise click.ClickException(f"telegram setup failed: {type(error).__name__}") from None
     for line in done:
         click.echo(line)
+
+
+@main.command(name="eval", help="Evaluate the free-text safety classifier on a labelled set: recall per crisis "
+              "category, benign false alarms, topic accuracy, the confusion table.")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--split", default="all", help="Which part of the set (dev, heldout, blind, fresh, all).")
+@click.option("--failures", is_flag=True, help="List the misclassified phrases too.")
+def evaluate(path: Path | None, split: str, failures: bool) -> None:
+    from bot.safety import evaluate as safety_eval
+
+    args = [str(path)] if path else []
+    sys.exit(safety_eval.main([*args, "--split", split, *(["--failures"] if failures else [])]))

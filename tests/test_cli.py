@@ -77,3 +77,10 @@ def test_a_press_works_in_a_new_process(tmp_path: Path) -> None:
     assert second["replies"][0]["text"] == "中高生メニュー"  # type: ignore[index]
     forged = simulate('{"press": "1:ja:x:start.menu:nowhere"}')
     assert forged["replies"][0]["referrals"]  # type: ignore[index]
+
+
+def test_eval_prints_recall_per_category() -> None:
+    code, out, _ = run("eval", "--split", "dev")
+    assert code == 0
+    assert "benign false emergency" in out
+    assert "grooming" in out
