@@ -120,7 +120,7 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str]] = [
      "'ko'"),
     ("plural_forms_must_match_cldr",
      lambda r: edit(r / "locales/ja/LC_MESSAGES/messages.po", "nplurals=1; plural=0;", "nplurals=2; plural=(n != 1);"),
-     "locales/ja/LC_MESSAGES/messages.po: Plural-Forms: warning: 'nplurals=2; plural=(n != 1);' does not match "
+     "locales/ja/LC_MESSAGES/messages.po: Plural-Forms: 'nplurals=2; plural=(n != 1);' does not match "
      "Babel's CLDR data for locale 'ja': nplurals=1; plural=0;"),
     ("missing_locale",
      lambda r: [p.unlink() for p in (r / "locales/en/LC_MESSAGES").glob("*.po")] and None,

@@ -202,8 +202,8 @@ def _babel_plurals(locale: str) -> tuple[int, str] | None:
 
 
 def _plural_problems(forms: PluralForms) -> list[Problem]:
-    """A catalogue's Plural-Forms (as Babel read the header) must be a working gettext rule (errors), with the
-    number of forms Babel's CLDR data gives for the locale (a warning)."""
+    """A catalogue's Plural-Forms (as Babel read the header) must be a working gettext rule, with the number of
+    forms Babel's CLDR data gives for the locale where Babel knows the language."""
     if forms.count is None or forms.expression is None:
         return []  # neither Plural-Forms nor Language: gettext's default applies, nothing declared to check
     declared = f"nplurals={forms.count}; plural={forms.expression};"
@@ -224,12 +224,11 @@ def _plural_problems(forms: PluralForms) -> list[Problem]:
             problems.append(Problem(forms.file, "Plural-Forms",
                                     f"{declared!r}: gives form {index} for n={n}, but there are {forms.count}"))
             break
-    # A warning, not an error: no flow text is plural yet, and for a few languages CLDR and gettext's usage
-    # differ (Babel gives pt_BR 3 forms, gettext tools 2), so the translator decides.
+    # Babel's table follows CLDR, which can differ from older gettext usage (pt_BR: 3 forms, not 2).
     expected = _babel_plurals(forms.locale)
     if expected is not None and expected[0] != forms.count:
         problems.append(Problem(forms.file, "Plural-Forms", f"{declared!r} does not match Babel's CLDR data for "
-                                f"locale {forms.locale!r}: nplurals={expected[0]}; plural={expected[1]};", "warning"))
+                                f"locale {forms.locale!r}: nplurals={expected[0]}; plural={expected[1]};"))
     return problems
 
 
