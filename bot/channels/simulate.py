@@ -6,17 +6,20 @@ Nothing is remembered between lines: a button id printed by one run works in any
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
-from bot.engine import Engine, EventError, event_from_json
+from bot.engine import Engine, Event, EventError, Reply, event_from_json
 
 __all__ = ["MAX_LINE_BYTES", "answer_line", "run_simulator"]
 
 MAX_LINE_BYTES = 1 << 20  # a longer line is refused, not parsed
 
 
-def answer_line(engine: Engine, line: str) -> dict[str, Any]:
-    """The answer to one input line: replies, or an error that says what a valid event looks like."""
+def answer_line(engine: Engine, line: str,
+                record: Callable[[Event, Sequence[Reply]], None] | None = None) -> dict[str, Any]:
+    """The answer to one input line: replies, or an error that says what a valid event looks like.
+    ``record`` (e.g. ``ReachMetrics.record``) sees the event and the replies, never the raw line."""
     if len(line.encode("utf-8", "replace")) > MAX_LINE_BYTES:
         return {"error": f"line longer than {MAX_LINE_BYTES} bytes"}
     try:
@@ -28,7 +31,10 @@ def answer_line(engine: Engine, line: str) -> dict[str, Any]:
         event = event_from_json(data)
     except EventError as error:
         return {"error": str(error)}
-    return {"replies": [reply.to_json() for reply in engine.handle(event)]}
+    replies = engine.handle(event)
+    if record is not None:
+        record(event, replies)
+    return {"replies": [reply.to_json() for reply in replies]}
 
 
 def run_simulator(engine: Engine, stdin: IO[str], stdout: IO[str]) -> int:

@@ -57,6 +57,7 @@ from bot.channels.telegram_common import (
     setup_calls,
 )
 from bot.engine import Engine, Event
+from bot.metrics import ReachMetrics, metrics_handler
 
 __all__ = [
     "FRAMEWORK_LOGGERS",
@@ -174,14 +175,19 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, params: dict[str, Any])
     return True
 
 
-def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: FloodGate | None = None) -> Dispatcher:
-    """A Dispatcher with Anshin's handlers; FSM storage is off, so nothing is kept per chat."""
+def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: FloodGate | None = None,
+                      metrics: ReachMetrics | None = None) -> Dispatcher:
+    """A Dispatcher with Anshin's handlers; FSM storage is off, so nothing is kept per chat.
+    ``metrics`` counts events and replies with labels from fixed sets only (bot/metrics.py)."""
     quiet_framework_loggers()
     flood = gate or FloodGate()
     router = Router(name="anshin")
 
     async def answer(bot: Bot, chat_id: int, event: Event) -> None:
-        for reply in engine.handle(event):
+        replies = engine.handle(event)
+        if metrics is not None:
+            metrics.record(event, replies)
+        for reply in replies:
             if flood.allow(chat_id, reply.emergency):
                 await _send(bot, chat_id, message_params(reply))
 
@@ -207,7 +213,11 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
             return  # inline-mode or group buttons are not ours to answer
         data = query.data or ""
         editable = isinstance(message, Message)
-        for reply in engine.handle(Event("press", data, query.from_user.language_code or default_lang)):
+        event = Event("press", data, query.from_user.language_code or default_lang)
+        replies = engine.handle(event)
+        if metrics is not None:
+            metrics.record(event, replies)
+        for reply in replies:
             if not flood.allow(message.chat.id, reply.emergency):
                 continue
             params = message_params(reply)
@@ -254,7 +264,8 @@ async def poll(dispatcher: Dispatcher, bot: Bot, handle_signals: bool = True, ti
                                    handle_signals=handle_signals, close_bot_session=True)
 
 
-def webhook_app(dispatcher: Dispatcher, bot: Bot, secret: str, path: str) -> web.Application:
+def webhook_app(dispatcher: Dispatcher, bot: Bot, secret: str, path: str,
+                metrics: ReachMetrics | None = None) -> web.Application:
     """An aiohttp app taking Telegram's POSTs on ``path``; a wrong or missing secret gets 401."""
 
     async def receive(request: web.Request) -> web.Response:
@@ -275,17 +286,20 @@ def webhook_app(dispatcher: Dispatcher, bot: Bot, secret: str, path: str) -> web
 
     app = web.Application()
     app.router.add_post(path, receive)
+    if metrics is not None and path != "/metrics":
+        app.router.add_get("/metrics", metrics_handler(metrics))
     return app
 
 
 async def serve_webhook(dispatcher: Dispatcher, bot: Bot, url: str, secret: str, host: str, port: int,
-                        path: str, stop: asyncio.Event | None = None) -> None:
+                        path: str, stop: asyncio.Event | None = None, metrics: ReachMetrics | None = None) -> None:
     """Register the webhook with Telegram, then serve until SIGTERM/SIGINT or ``stop`` is set."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(webhook_app(dispatcher, bot, secret, path), access_log=None, handle_signals=False)
+    runner = web.AppRunner(webhook_app(dispatcher, bot, secret, path, metrics), access_log=None,
+                           handle_signals=False)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.channels.simulate import answer_line
 from bot.channels.web_guard import SERVER_LOG, AccessLog, Limits, RateLimiter, ScrubFilter, security_headers
 from bot.engine import Engine
+from bot.metrics import ReachMetrics, metrics_handler
 
 __all__ = ["DEFAULT_EXIT_URL", "UI_MESSAGES", "Limits", "create_app", "run_web", "start_web"]
 
@@ -38,6 +39,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ENGINE: web.AppKey[Engine] = web.AppKey("engine", Engine)
 LIMITER: web.AppKey[RateLimiter] = web.AppKey("limiter", RateLimiter)
 EXIT_URL: web.AppKey[str] = web.AppKey("exit_url", str)
+METRICS: web.AppKey[ReachMetrics] = web.AppKey("metrics", ReachMetrics)
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
@@ -87,8 +89,12 @@ async def _event(request: web.Request) -> web.Response:
         return _error(400, "the body is not UTF-8")
     if not line.strip():
         return _error(400, "empty body; send one event such as {\"start\": \"\"}")
-    answer = answer_line(request.app[ENGINE], line.replace("\n", " ").replace("\r", " "))
+    metrics = request.app.get(METRICS)
+    answer = answer_line(request.app[ENGINE], line.replace("\n", " ").replace("\r", " "),
+                         metrics.record if metrics else None)
     if "error" in answer:
+        if metrics:
+            metrics.error("bad_event")
         return _error(400, str(answer["error"]))
     return web.json_response(answer, dumps=_dumps)
 
@@ -119,7 +125,7 @@ def _static(body: bytes, content_type: str) -> Handler:
 
 
 def create_app(engine: Engine, limits: Limits | None = None, exit_url: str = DEFAULT_EXIT_URL,
-               frame_ancestors: str = "*") -> web.Application:
+               frame_ancestors: str = "*", metrics: ReachMetrics | None = None) -> web.Application:
     """The web chat for one engine. ``frame_ancestors`` lists the sites that may embed it (CSP syntax)."""
     limits = limits or Limits()
     app = web.Application(middlewares=[_errors, _rate_limit], client_max_size=limits.max_body_bytes)
@@ -136,6 +142,9 @@ def create_app(engine: Engine, limits: Limits | None = None, exit_url: str = DEF
         app.router.add_get(path, _static((STATIC / name).read_bytes(), content_type))
     app.router.add_post("/api/event", _event)
     app.router.add_get("/api/ui", _ui)
+    if metrics is not None:  # reach counters, labels from fixed sets only (bot/metrics.py)
+        app[METRICS] = metrics
+        app.router.add_get("/metrics", metrics_handler(metrics))
     return app
 
 
@@ -165,11 +174,12 @@ async def start_web(app: web.Application, host: str = "127.0.0.1", port: int = 0
 
 
 def run_web(engine: Engine, host: str, port: int, limits: Limits | None = None,
-            exit_url: str = DEFAULT_EXIT_URL, ready: Callable[[int], None] | None = None) -> int:
+            exit_url: str = DEFAULT_EXIT_URL, ready: Callable[[int], None] | None = None,
+            metrics: ReachMetrics | None = None) -> int:
     """Serve until interrupted (Ctrl-C). ``ready`` is called with the bound port."""
 
     async def main() -> None:
-        runner, bound = await start_web(create_app(engine, limits, exit_url), host, port, True)
+        runner, bound = await start_web(create_app(engine, limits, exit_url, metrics=metrics), host, port, True)
         if ready is not None:
             ready(bound)
         try:
