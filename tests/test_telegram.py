@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -202,3 +203,105 @@ def test_callback_data_and_texts_of_every_reachable_screen_fit_telegram(fixture_
             assert validate("sendMessage", params) == []
             queue.extend(reply.button_ids())
     assert len(seen) > 20
+
+
+def test_the_spec_validator_rejects_bad_requests() -> None:
+    from tests.fakes.bot_api_spec import validate
+
+    button = {"text": "ok", "callback_data": "1:ja:x:start.menu:teen.menu"}
+    good = {"chat_id": 1, "text": "hi", "reply_markup": {"inline_keyboard": [[button]]}}
+    assert validate("sendMessage", good) == []
+    assert validate("sendMesage", good) == ["unknown method 'sendMesage'"]
+    assert "missing required field 'chat_id'" in validate("sendMessage", {"text": "hi"})[0]
+    assert "5000 characters" in validate("sendMessage", {**good, "text": "あ" * 5000})[0]
+    assert validate("sendMessage", {**good, "text": ""}) != []
+    assert "expected Integer or String" not in validate("sendMessage", {**good, "chat_id": 1.5})
+    assert validate("sendMessage", {**good, "chat_id": [1]}) != []
+    assert validate("sendMessage", {**good, "colour": "red"}) == ["sendMessage: unknown field 'colour'"]
+    long_data = {"text": "x", "callback_data": "x" * 65}
+    assert any("65 bytes" in p for p in validate("sendMessage", {**good, "reply_markup": {
+        "inline_keyboard": [[long_data]]}}))
+    many = {"inline_keyboard": [[button] for _ in range(101)]}
+    assert validate("sendMessage", {**good, "reply_markup": many}) == [
+        "sendMessage.reply_markup: 101 buttons, at most 100"]
+    assert validate("answerCallbackQuery", {"callback_query_id": 5}) != []
+    assert validate("setMyCommands", {"commands": [{"command": "start"}]}) != []
+
+
+async def test_flood_control_drops_extra_answers_but_never_an_emergency(api: FakeBotAPI, fixture_engine: Engine):
+    from bot.channels.telegram_common import FloodGate
+
+    harness = HARNESSES["aiogram-webhook"](api, fixture_engine, FloodGate(limit=2, window=60))
+    await harness.start()
+    user = Updates(lang="ja")
+    for _ in range(4):
+        await harness.send(user.text("/help"))
+    await harness.send(user.text("助けて 今 家の前にいる"))
+    other = Updates(user_id=5550002)
+    await harness.send(other.text("/help"))
+    await harness.stop()
+    texts = [(r.params["chat_id"], r.params["text"]) for r in sent(api)]
+    emergency = fixture_engine.handle(Event("text", "助けて 今 家の前にいる", "ja"))[0]
+    assert emergency.emergency
+    help_text = fixture_engine.handle(Event("command", "help", "ja"))[0].text
+    assert texts == [(5550001, help_text)] * 2 + [(5550001, emergency.text), (5550002, help_text)]
+
+
+def test_a_flood_gate_window_ends() -> None:
+    from bot.channels.telegram_common import FloodGate
+
+    now = [0.0]
+    gate = FloodGate(limit=1, window=10, clock=lambda: now[0])
+    assert [gate.allow(7), gate.allow(7), gate.allow(8), gate.allow(7, emergency=True)] == [True, False, True, True]
+    now[0] = 10.5
+    assert gate.allow(7)
+
+
+TRANSCRIPTS = sorted(p for p in (Path(__file__).parent / "transcripts").glob("*.jsonl") if ".out." not in p.name)
+
+
+def update_for(user: Updates, event: dict[str, str], message_id: int) -> dict[str, Any] | None:
+    user.lang = event.get("lang")
+    if "start" in event:
+        return user.text(f"/start {event['start']}".strip())
+    if "command" in event:
+        return user.text(f"/{event['command']}")
+    if "text" in event:
+        return user.text(event["text"])
+    if "press" in event:
+        return user.press(event["press"], message_id=message_id)
+    return user.media(event["media"]) if event["media"] in MEDIA_SAMPLES else None
+
+
+async def test_the_golden_conversations_read_the_same_through_telegram(api: FakeBotAPI, shipped_engine: Engine):
+    """Every golden transcript's events, replayed as Telegram updates, show exactly the engine's answers."""
+    from bot.channels.simulate import answer_line
+    from bot.channels.telegram_common import FloodGate
+
+    assert TRANSCRIPTS
+    replayed = 0
+    for name in sorted(HARNESSES):
+        harness = HARNESSES[name](api, shipped_engine, FloodGate(limit=10_000))
+        await harness.start()
+        for number, case in enumerate(TRANSCRIPTS):
+            text = case.read_text(encoding="utf-8")
+            lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+            user = Updates(user_id=6000 + number)
+            for line in lines:
+                try:
+                    update = update_for(user, json.loads(line), message_id=9000 + number)
+                except (ValueError, KeyError):  # the transcripts' deliberately broken lines
+                    continue
+                if update is None:
+                    continue
+                before = len(sent(api))
+                await harness.send(update)
+                shown = [(r.params["text"], r.params.get("reply_markup")) for r in sent(api)[before:]]
+                expected = [(reply["text"], {"inline_keyboard": [
+                    [{"text": b["label"], **({"url": b["url"]} if "url" in b else {"callback_data": b["id"]})}
+                     for b in row] for row in reply["buttons"]]} if reply["buttons"] else None)
+                    for reply in answer_line(shipped_engine, line)["replies"]]
+                assert shown == expected, f"{name}: {case.name}: {line}"
+                replayed += 1
+        await harness.stop()
+    assert replayed > 100

@@ -187,7 +187,13 @@ def setup_calls(engine: Engine, default_locale: str | None = None) -> list[Setup
     """setMyCommands, setMyDescription and setMyShortDescription per two-letter locale, then a default."""
     catalogs = engine.content.catalogs
     default = default_locale if default_locale in catalogs.locales else catalogs.default
-    targets: list[tuple[str, str | None]] = [(code, code) for code in catalogs.locales if len(code) == 2]
+    # Telegram takes two-letter codes: pt_BR speaks for "pt" unless a plain "pt" locale is shipped.
+    codes: dict[str, str] = {}
+    for code in sorted(catalogs.locales, key=len):
+        language = code.split("_")[0]
+        if len(language) == 2:
+            codes.setdefault(language, code)
+    targets: list[tuple[str, str | None]] = [(code, language) for language, code in codes.items()]
     targets.append((default, None))
     calls: list[SetupCall] = []
     for locale, language_code in targets:
