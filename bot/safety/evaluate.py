@@ -1,6 +1,9 @@
 """Evaluate `assess` on the labelled set: recall, false alarms, topics, confusion.
 
-Run: python -m bot.safety.evaluate [--split dev|heldout|all] [--failures] [PATH]
+Run: python -m bot.safety.evaluate [--split NAME|all] [--failures] [PATH]
+
+A labelled file holds one or more splits: every top-level key whose value is a
+list of phrases ("dev", "heldout", "blind2", ...) is a split, in file order.
 """
 
 from __future__ import annotations
@@ -10,17 +13,29 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bot.safety.categories import CATEGORIES
 from bot.safety.classify import Assessment, assess
 
-__all__ = ["DEFAULT_PATH", "Case", "Report", "evaluate", "format_report", "load_cases", "main"]
+__all__ = [
+    "DEFAULT_PATH",
+    "SPLITS",
+    "Case",
+    "Report",
+    "evaluate",
+    "format_report",
+    "load_cases",
+    "main",
+    "split_names",
+]
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "safety_eval.yaml"
 BENIGN = "benign"
 LANGS = ("ja", "en")
+# The splits of the default file (kept for callers that list them).
 SPLITS = ("dev", "heldout", "blind", "fresh")
 
 
@@ -33,15 +48,28 @@ class Case:
     split: str
 
 
-def load_cases(path: Path | str = DEFAULT_PATH, split: str = "all") -> list[Case]:
-    """Read the evaluation set; `split` is one of SPLITS or "all"."""
+def _read(path: Path | str) -> dict[str, Any]:
     with Path(path).open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
+    return data if isinstance(data, dict) else {}
+
+
+def split_names(path: Path | str = DEFAULT_PATH) -> tuple[str, ...]:
+    """The splits found in a file: top-level keys holding a list, in file order."""
+    return tuple(str(k) for k, v in _read(path).items() if isinstance(v, list))
+
+
+def load_cases(path: Path | str = DEFAULT_PATH, split: str = "all") -> list[Case]:
+    """Read a labelled file; `split` is one of its splits or "all"."""
+    data = _read(path)
+    names = tuple(str(k) for k, v in data.items() if isinstance(v, list))
+    if split != "all" and split not in names:
+        raise ValueError(f"no split {split!r} in {path} (found: {', '.join(names) or 'none'})")
     cases: list[Case] = []
-    for name in SPLITS:
+    for name in names:
         if split not in ("all", name):
             continue
-        for item in data.get(name) or []:
+        for item in data[name] or []:
             category = item["category"]
             cases.append(
                 Case(
@@ -154,16 +182,19 @@ def format_report(report: Report, failures: bool = False) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="anshin eval", description=__doc__)
     parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH))
-    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
+    parser.add_argument("--split", default="all", help="a split of the file, or all")
     parser.add_argument("--failures", action="store_true", help="list misclassified phrases")
     args = parser.parse_args(argv)
-    splits = SPLITS if args.split == "all" else (args.split,)
+    names = split_names(args.path)
+    if args.split != "all" and args.split not in names:
+        parser.error(f"no split {args.split!r} in {args.path} (found: {', '.join(names) or 'none'})")
+    splits = names if args.split == "all" else (args.split,)
     for split in splits:
         cases = load_cases(args.path, split)
         print(f"== {split}: {len(cases)} phrases")
         print(format_report(evaluate(cases), failures=args.failures))
         print()
-    if args.split == "all":
+    if args.split == "all" and len(names) > 1:
         cases = load_cases(args.path, "all")
         print(f"== all: {len(cases)} phrases")
         print(format_report(evaluate(cases)))
