@@ -13,7 +13,7 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.channels.simulate import answer_line
-from bot.channels.web import Limits, create_app, start_web
+from bot.channels.web import Limits, create_app, html_lang, start_web
 from bot.channels.web_guard import RateLimiter
 from bot.engine import Engine
 
@@ -200,3 +200,9 @@ def test_the_static_files_are_served_from_the_package() -> None:
 
     names = {path.name for path in module.STATIC.iterdir()}
     assert {"index.html", "app.js", "app.css"} <= names
+
+
+@pytest.mark.parametrize(("locale", "lang"), [("ja", "ja"), ("en", "en"), ("pt_BR", "pt-BR"), ("zh_Hans", "zh-Hans"),
+                                              ("ja_Easy", "ja"), ("fil", "fil")])
+def test_the_page_language_is_a_valid_html_lang(locale: str, lang: str) -> None:
+    assert html_lang(locale) == lang

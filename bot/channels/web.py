@@ -22,7 +22,7 @@ from bot.channels.web_guard import SERVER_LOG, AccessLog, Limits, RateLimiter, S
 from bot.engine import Engine
 from bot.metrics import ReachMetrics, metrics_handler
 
-__all__ = ["DEFAULT_EXIT_URL", "UI_MESSAGES", "Limits", "create_app", "run_web", "start_web"]
+__all__ = ["DEFAULT_EXIT_URL", "UI_MESSAGES", "Limits", "create_app", "html_lang", "run_web", "start_web"]
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "web_static"
@@ -34,7 +34,8 @@ UI_MESSAGES = (
 )
 _FILES = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
           "/app.css": ("app.css", "text/css")}
-_API = ("/api/event", "/api/ui")
+_API = ("/api/event", "/api/ui", "/metrics")
+_SCRIPTS = frozenset(("Hans", "Hant", "Latn", "Cyrl", "Arab", "Deva", "Jpan", "Kore"))
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ENGINE: web.AppKey[Engine] = web.AppKey("engine", Engine)
 LIMITER: web.AppKey[RateLimiter] = web.AppKey("limiter", RateLimiter)
@@ -109,12 +110,19 @@ async def _ui(request: web.Request) -> web.Response:
     catalogs = engine.content.catalogs
     locale = catalogs.negotiate(request.query.get("lang", "")[:35] or None)
     return web.json_response({
-        "lang": locale.replace("_", "-"),
+        "lang": html_lang(locale),
         "locale": locale,
         "texts": {msgid.removeprefix("web."): catalogs.gettext(locale, msgid) for msgid in UI_MESSAGES},
         "locales": [{"code": code, "name": catalogs.display_name(code)} for code in catalogs.locales],
         "exit_url": request.app[EXIT_URL],
     }, dumps=_dumps)
+
+
+def html_lang(locale: str) -> str:
+    """A Babel locale as an HTML ``lang`` value: pt_BR -> pt-BR, zh_Hans -> zh-Hans, ja_Easy -> ja."""
+    language, *rest = locale.split("_")
+    keep = [part for part in rest if (len(part) == 2 and part.isupper()) or part in _SCRIPTS]
+    return "-".join([language, *keep])
 
 
 def _static(body: bytes, content_type: str) -> Handler:
