@@ -125,18 +125,27 @@ def chat(root: Path | None, lang: str | None) -> None:
     sys.exit(run_console(engine, *_utf8_streams(), language))
 
 
-@main.command(help="Run the bot: on Telegram when ANSHIN_TELEGRAM_TOKEN is set, otherwise the local chat.")
+@main.command(help="Run the bot: on Telegram when ANSHIN_TELEGRAM_TOKEN is set, otherwise the web chat on "
+              "http://127.0.0.1:8080/ (or the terminal chat with --terminal).")
 @root_option
-@click.option("--lang", default=None, help="Language code for the local chat.")
+@click.option("--lang", default=None, help="Language code for the terminal chat.")
+@click.option("--terminal", is_flag=True, help="Without a token, chat in this terminal instead of the web chat.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Web chat port.")
 @click.pass_context
-def run(ctx: click.Context, root: Path | None, lang: str | None) -> None:
+def run(ctx: click.Context, root: Path | None, lang: str | None, terminal: bool, port: int) -> None:
     if os.environ.get("ANSHIN_TELEGRAM_TOKEN"):
         telegram = main.get_command(ctx, "telegram")
         if telegram is None:
             raise click.ClickException("ANSHIN_TELEGRAM_TOKEN is set but this build has no Telegram channel")
         ctx.invoke(telegram)
         return
-    ctx.invoke(chat, root=root, lang=lang)
+    if terminal:
+        ctx.invoke(chat, root=root, lang=lang)
+        return
+    serve_command = main.get_command(ctx, "serve")
+    if serve_command is None:
+        raise click.ClickException("this build has no web chat; use `anshin run --terminal`")
+    ctx.invoke(serve_command, root=root, port=port)
 
 
 # --- Campaigns and operations (issue 9): links and posters, diagrams, reach reports -----------------------

@@ -84,3 +84,34 @@ def test_eval_prints_recall_per_category() -> None:
     assert code == 0
     assert "benign false emergency" in out
     assert "grooming" in out
+
+
+
+def test_run_without_a_token_serves_the_web_chat() -> None:
+    """README's run command: with no token, `anshin run` starts the web chat on 127.0.0.1."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "ANSHIN_TELEGRAM_TOKEN"}
+    env["ANSHIN_CONTENT"] = str(FIXTURE_CONTENT)
+    server = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port)], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200
+                    assert "<html" in response.read().decode("utf-8").lower()
+                    break
+            except OSError:
+                assert server.poll() is None, "anshin run exited"
+                assert time.monotonic() < deadline, "the web chat did not start"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
