@@ -14,6 +14,7 @@ import secrets
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -51,12 +52,13 @@ from bot.channels.telegram_common import (
     FloodGate,
     edits_in_place,
     group_reply,
+    keyboard_rows,
     media_kind,
     message_action,
-    message_params,
+    message_text,
     setup_calls,
 )
-from bot.engine import Engine, Event
+from bot.engine import Button, Engine, Event, Reply
 from bot.metrics import ReachMetrics, metrics_handler
 
 __all__ = [
@@ -148,18 +150,30 @@ def create_bot(token: str, api: str = "https://api.telegram.org", retry: Retry |
 def _markup(params: dict[str, Any]) -> dict[str, Any]:
     """telegram_common's JSON parameters as aiogram objects."""
     out = dict(params)
-    keyboard = params.get("reply_markup", {}).get("inline_keyboard")
-    if keyboard is not None:
-        out["reply_markup"] = InlineKeyboardMarkup(
-            inline_keyboard=[[InlineKeyboardButton(**button) for button in row] for row in keyboard])
+    if "reply_markup" in params:
+        out["reply_markup"] = InlineKeyboardMarkup.model_validate(params["reply_markup"])
     if "link_preview_options" in params:
         out["link_preview_options"] = LinkPreviewOptions(**params["link_preview_options"])
     return out
 
 
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@lru_cache(maxsize=4096)
+def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """Keyboards depend only on screen, language and audience: build each aiogram object once."""
+    rows = [[InlineKeyboardButton.model_validate(b) for b in row] for row in keyboard_rows(buttons)]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def _reply_params(reply: Reply) -> dict[str, Any]:
+    return {"text": message_text(reply), "reply_markup": _keyboard(reply.buttons), "link_preview_options": NO_PREVIEW}
+
+
 async def _send(bot: Bot, chat_id: int, params: dict[str, Any]) -> None:
     try:
-        await bot.send_message(chat_id=chat_id, **_markup(params))
+        await bot.send_message(chat_id=chat_id, **params)
     except TelegramAPIError as error:  # blocked by the user, chat gone, retries spent: nothing to add
         log.warning("telegram: sendMessage failed: %s", type(error).__name__)
 
@@ -167,7 +181,7 @@ async def _send(bot: Bot, chat_id: int, params: dict[str, Any]) -> None:
 async def _edit(bot: Bot, chat_id: int, message_id: int, params: dict[str, Any]) -> bool:
     """Edit in place; False when Telegram refuses (too old, not ours) so the caller sends instead."""
     try:
-        await bot.edit_message_text(chat_id=chat_id, message_id=message_id, **_markup(params))
+        await bot.edit_message_text(chat_id=chat_id, message_id=message_id, **params)
     except TelegramBadRequest as error:
         return "not modified" in error.message  # the same screen pressed twice: already shown
     except TelegramAPIError as error:
@@ -189,16 +203,16 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
             metrics.record(event, replies)
         for reply in replies:
             if flood.allow(chat_id, reply.emergency):
-                await _send(bot, chat_id, message_params(reply))
+                await _send(bot, chat_id, _reply_params(reply))
 
     @router.message()
     async def on_message(message: Message, bot: Bot) -> None:
         me = await bot.me()
         lang = (message.from_user.language_code if message.from_user else None) or default_lang
-        media = media_kind(lambda name: getattr(message, name, None))
+        media = None if message.text is not None else media_kind(lambda name: getattr(message, name, None))
         action = message_action(message.chat.type, message.text, media, lang, me.username)
         if action.kind == "group" and me.username:
-            await _send(bot, message.chat.id, group_reply(engine, lang, me.username))
+            await _send(bot, message.chat.id, _markup(group_reply(engine, lang, me.username)))
         elif action.event is not None:
             await answer(bot, message.chat.id, action.event)
 
@@ -220,7 +234,7 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
         for reply in replies:
             if not flood.allow(message.chat.id, reply.emergency):
                 continue
-            params = message_params(reply)
+            params = _reply_params(reply)
             if editable and edits_in_place(engine, data, reply) and await _edit(
                     bot, message.chat.id, message.message_id, params):
                 editable = False
@@ -235,7 +249,7 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
         me = await bot.me()
         if change.chat.type in GROUP_CHATS and joined and was_out and me.username:
             lang = change.from_user.language_code or default_lang
-            await _send(bot, change.chat.id, group_reply(engine, lang, me.username))
+            await _send(bot, change.chat.id, _markup(group_reply(engine, lang, me.username)))
 
     dispatcher = Dispatcher(disable_fsm=True)
     dispatcher.update.outer_middleware(_guard)

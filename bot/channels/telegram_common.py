@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.engine import COMMANDS, MAX_BUTTON_ID_BYTES, Engine, Event, Reply, decode_button
+from bot.engine import COMMANDS, MAX_BUTTON_ID_BYTES, Button, Engine, Event, Reply, decode_button
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -38,9 +38,11 @@ __all__ = [
     "edits_in_place",
     "group_reply",
     "inline_keyboard",
+    "keyboard_rows",
     "media_kind",
     "message_action",
     "message_params",
+    "message_text",
     "parse_command",
     "private_link",
     "setup_calls",
@@ -136,9 +138,14 @@ def _cut(text: str) -> str:
 
 def inline_keyboard(reply: Reply) -> list[list[dict[str, str]]]:
     """Reply buttons as Bot API InlineKeyboardButton rows; button ids are the callback_data."""
+    return keyboard_rows(reply.buttons)
+
+
+def keyboard_rows(buttons: tuple[tuple[Button, ...], ...]) -> list[list[dict[str, str]]]:
+    """Engine button rows as InlineKeyboardButton JSON rows: at most 100, ids that fit callback_data."""
     rows: list[list[dict[str, str]]] = []
     count = 0
-    for row in reply.buttons:
+    for row in buttons:
         out: list[dict[str, str]] = []
         for button in row:
             if count >= MAX_BUTTONS:
@@ -153,6 +160,11 @@ def inline_keyboard(reply: Reply) -> list[list[dict[str, str]]]:
         if out:
             rows.append(out)
     return rows
+
+
+def message_text(reply: Reply) -> str:
+    """The reply text within Telegram's 1-4096 characters."""
+    return _cut(reply.text)
 
 
 def message_params(reply: Reply) -> dict[str, Any]:
