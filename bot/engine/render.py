@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from bot.engine.season import Period, in_any
 __all__ = ["JAPAN", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
 
 JAPAN = ZoneInfo("Asia/Tokyo")
+CACHE_SIZE = 1024
 Clock = Callable[[], datetime]
 CONTACT_ICONS = {"phone": "📞", "short_code": "📞", "web": "🌐", "chat": "💬", "line": "💬 LINE", "email": "✉️"}
 # Message ids the engine itself uses; `anshin check` requires them in every locale like flow texts.
@@ -44,22 +46,38 @@ class Renderer:
         self.seasonal_first = dict(seasonal_first or {}) if seasons else {}
         self.seasons = seasons
         self._always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
+        # Replies are immutable and depend only on these arguments and the minute: a small LRU cache keeps
+        # popular screens cheap without growing with the number of users.
+        self._cache: OrderedDict[tuple[str, str, str, bool, datetime], Reply] = OrderedDict()
 
     def screen(self, key: str, locale: str, audience: str, emergency: bool = False) -> Reply:
         """A screen as a reply. An upper-case audience marks a crisis chain: services and the person
         button come first, so one "I'm fine" press does not push the help out of sight."""
+        minute = self.clock().astimezone(JAPAN).replace(second=0, microsecond=0)
+        cache_key = (key, locale, audience, emergency, minute)
+        reply = self._cache.get(cache_key)
+        if reply is not None:
+            self._cache.move_to_end(cache_key)
+            return reply
+        reply = self._render(key, locale, audience, emergency, minute)
+        self._cache[cache_key] = reply
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return reply
+
+    def _render(self, key: str, locale: str, audience: str, emergency: bool, now: datetime) -> Reply:
         node = self.content.nodes[key]
         gettext = self.content.catalogs.gettext
         crisis = emergency or audience.isupper()
         parts = [gettext(locale, node.text)]
         referrals = tuple(sid for sid in node.referrals if sid in self.content.services)
         if referrals:
-            cards = self.cards(referrals, locale)
+            cards = self.cards(referrals, locale, now)
             parts.insert(0, cards) if crisis else parts.append(cards)
         rows: list[tuple[Button, ...]] = [
             (Button(gettext(locale, b.label), url=b.url),) if b.url is not None
             else (Button(gettext(locale, b.label), self._id(locale, audience, node, b.to or "")),)
-            for b in self._buttons(node)
+            for b in self._buttons(node, now)
         ]
         if node.languages:
             choices = [Button(self.content.catalogs.display_name(code), encode_button(code, audience, key, HOME))
@@ -77,10 +95,10 @@ class Renderer:
                 rows.append(tuple(system[1:]))
         return Reply("\n\n".join(p for p in parts if p), tuple(rows), referrals, emergency, screen=key)
 
-    def _buttons(self, node: Node) -> tuple[ButtonSpec, ...]:
+    def _buttons(self, node: Node, now: datetime) -> tuple[ButtonSpec, ...]:
         """The screen's own buttons; in a campaign period its seasonal button moves to the top."""
         first = self.seasonal_first.get(node.key)
-        if first is None or not in_any(self.seasons, self.clock().astimezone(JAPAN).date()):
+        if first is None or not in_any(self.seasons, now.date()):
             return node.buttons
         return (*(b for b in node.buttons if b.to == first), *(b for b in node.buttons if b.to != first))
 
@@ -88,9 +106,8 @@ class Renderer:
     def _id(locale: str, audience: str, node: Node, target: str) -> str:
         return encode_button(locale, audience, node.key, trigger_for(node, target))
 
-    def cards(self, service_ids: tuple[str, ...], locale: str) -> str:
+    def cards(self, service_ids: tuple[str, ...], locale: str, now: datetime) -> str:
         gettext = self.content.catalogs.gettext
-        now = self.clock().astimezone(JAPAN)
         cards, any_closed, any_open = [], False, False
         for sid in service_ids:
             service = self.content.services[sid]
