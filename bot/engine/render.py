@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -17,6 +18,7 @@ __all__ = ["JAPAN", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
 
 JAPAN = ZoneInfo("Asia/Tokyo")
 CACHE_SIZE = 1024
+_PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
 Clock = Callable[[], datetime]
 CONTACT_ICONS = {"phone": "📞", "short_code": "📞", "web": "🌐", "chat": "💬", "line": "💬 LINE", "email": "✉️"}
 # Message ids the engine itself uses; `anshin check` requires them in every locale like flow texts.
@@ -135,7 +137,10 @@ class Renderer:
         """Outside Japanese the Japanese name stays beside the translation: it is what a child must say or
         search for."""
         name, japanese = self.service_text(service, "name", locale), service.name.get("ja", "")
-        return name if locale.startswith("ja") or not japanese or japanese in name else f"{name} ({japanese})"
+        if locale.startswith("ja") or not japanese or japanese in name:
+            return name
+        # A name the Japanese already spells ("Take It Down" in "Take It Down(テイク・イット・ダウン)") needs no gloss.
+        return name if _PARENTHESISED.sub("", name).strip() in japanese else f"{name} ({japanese})"
 
     def _card(self, service: Service, locale: str, is_open: bool | None) -> str:
         gettext = self.content.catalogs.gettext
