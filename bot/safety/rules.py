@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,9 @@ from bot.safety.lexicon import LEXICON, Lexicon, load_yaml
 from bot.safety.matcher import TermIndex
 
 __all__ = ["RULES", "Rule", "RuleSet"]
+
+_SLOT = re.compile(r"\{([a-z_0-9]+)\}")
+_MAX_TEMPLATE = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +72,22 @@ class RuleSet:
             text = str(item)
             if text.startswith("@"):
                 out.extend(self._expand(self._named[text[1:]]))
+            elif "{" in text:
+                out.extend(self._template(text))
             else:
                 out.append(text)
         return out
+
+    def _template(self, text: str) -> list[str]:
+        """"{die}{want}": every concatenation of a term of `die` and one of `want`."""
+        parts = _SLOT.split(text)  # literal, name, literal, name, ..., literal
+        combos = [""]
+        for i, part in enumerate(parts):
+            options = self._expand(self._named[part]) if i % 2 else [part]
+            combos = [c + o for c in combos for o in options]
+            if len(combos) > _MAX_TEMPLATE:
+                raise ValueError(f"rules: template {text!r} expands to too many terms")
+        return combos
 
     def _term_ids(self, items: Iterable[Any]) -> frozenset[int]:
         ids = set()
