@@ -115,3 +115,10 @@ def test_run_without_a_token_serves_the_web_chat() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_bad_log_level_is_one_line_naming_the_variable() -> None:
+    result = CliRunner(env={"ANSHIN_LOG_LEVEL": "LOUD"}).invoke(main, ["check", "--root", str(FIXTURE_CONTENT)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: ANSHIN_LOG_LEVEL='LOUD' is not a log level; use DEBUG, INFO, WARNING or ERROR"]
