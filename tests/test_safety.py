@@ -89,6 +89,69 @@ def test_benign(text: str, topic: str | None) -> None:
     assert (a.category, a.topic, a.emergency) == (None, topic, False)
 
 
+# Written after the rules were broadened (not in any evaluation split): other
+# phrasings of the same concepts, and near-misses that must stay calm.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("今お父さんがお母さん殴ってる", "emergency"),
+        ("theres a man banging on our front door and yelling", "emergency"),
+        ("someone grabbed me and pulled me into a car", "emergency"),
+        ("しにたいしにたい", "suicide"),
+        ("いなくなっても誰も気づかないよね", "suicide"),
+        ("生きるのつかれた", "suicide"),
+        ("everything would be easier if i wasnt alive", "suicide"),
+        ("i have the pills ready", "suicide"),
+        ("裸の動画ばらまくって言われた", "sexual_images"),
+        ("i sent a video of me naked and now hes threatening me", "sexual_images"),
+        ("my step brother comes into my bed at night", "abuse_home"),
+        ("my parents dont feed me", "abuse_home"),
+        ("彼氏に嫌って言ったのにされた", "sexual_assault"),
+        ("someone wants to pay me for pictures of my feet", "paid_dating"),
+        ("裏垢で支援募集してる子いる", "paid_dating"),
+        ("he told me to keep our chats a secret", "grooming"),
+        ("a 30 year old keeps messaging me on insta", "grooming"),
+    ],
+)
+def test_unseen_phrasings(text: str, category: str) -> None:
+    assert assess(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "髪また切っちゃった",
+        "料理中に指切った",
+        "ゲームで殺されまくった",
+        "屋上でお昼食べてる今",
+        "消えたいくらい恥ずかしいw",
+        "ギフトカードの使い方",
+        "宿題送っちゃった",
+        "i cut my hair again lol",
+        "cut class again today lol",
+        "my mom is going to kill me lol",
+        "my brother keeps knocking on my door to annoy me",
+        "the pizza guy is outside my door right now",
+        "i want to disappear into my bed all weekend",
+        "i want to sleep forever this weekend lol",
+        "bought a rope for climbing class",
+        "my sister took my phone lol",
+        "ugh my brother hit me with a pillow lol",
+        "the bridge near my house is so pretty at night",
+    ],
+)
+def test_near_misses_stay_calm(text: str) -> None:
+    a = assess(text)
+    assert (a.category, a.emergency) == (None, False), a.rule
+
+
+def test_templates_expand_concepts() -> None:
+    ids = {r.id for r in RULES.rules}
+    assert "suicide.want_to_die_forms" in ids
+    for text in ["きえちゃいたい", "死のうかな", "消えてなくなりたい", "飛び降りようと思う"]:
+        assert assess(text).category == "suicide", text
+
+
 def test_crisis_beats_benign_and_emergency_beats_crisis() -> None:
     assert assess("フィルタリングのこと聞きたいけど、もう死にたい").category == "suicide"
     assert assess("my dad hits me and i want to die").category == "suicide"
