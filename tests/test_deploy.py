@@ -100,7 +100,7 @@ def probe_paths() -> dict[str, str]:
 
 def readme_deploy() -> str:
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"^## Deploy\n(.*?)(?=^## )", readme, re.S | re.M)
+    match = re.search(r"^## Deploy\n(.*?)(?=^## |\Z)", readme, re.S | re.M)
     assert match, "README has no '## Deploy' section"
     return match.group(1)
 
