@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import pytest
 
 from bot.engine import Engine, load_content
 from bot.engine.render import JAPAN
+from tests.fakes.bot_api import FakeBotAPI
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "fixtures" / "content"
@@ -47,3 +48,15 @@ def content_copy(tmp_path: Path) -> Callable[[], Path]:
         return target
 
     return make
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    """A fake Bot API server on 127.0.0.1; after the test, every request must have kept to the spec and no
+    media may have been downloaded."""
+    server = FakeBotAPI()
+    await server.start()
+    yield server
+    await server.stop()
+    assert server.problems() == [], "a request broke the Bot API spec"
+    assert server.calls("getFile") == [], "media must never be downloaded"

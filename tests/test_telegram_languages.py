@@ -13,15 +13,6 @@ from tests.fakes.harness import HARNESSES, Harness
 from tests.fakes.updates import Updates
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    await server.start()
-    yield server
-    await server.stop()
-    assert server.problems() == [], "a request broke the Bot API spec"
-
-
 @pytest.fixture(params=sorted(HARNESSES))
 async def bot(request: pytest.FixtureRequest, api: FakeBotAPI, shipped_engine: Engine) -> AsyncIterator[Harness]:
     harness = HARNESSES[request.param](api, shipped_engine, None)
