@@ -325,7 +325,7 @@ async def test_every_probe_path_is_served_by_the_real_webhook_worker() -> None:
             async with client.get(f"http://127.0.0.1:{port}{path}") as response:
                 assert response.status == 200, f"{probe} probe {path} gets {response.status}"
                 assert "anshin_starts_total" in await response.text()
-        async with client.get(f"http://127.0.0.1:{port}/healthz") as response:
+        async with client.get(f"http://127.0.0.1:{port}/no-such-probe") as response:
             assert response.status == 404  # a path the worker does not serve fails the same check
 
 

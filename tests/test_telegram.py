@@ -182,7 +182,8 @@ async def test_the_webhook_refuses_a_wrong_or_missing_secret_and_bad_bodies(bot:
     assert sent(bot.api) == []
     assert await bot.post(b"not json", SECRET) == 400
     assert await bot.post(b"[1, 2]", SECRET) == 400
-    assert await bot.post(b'{"update_id": "x", "message": 5}', SECRET) == 200  # unreadable: not resent
+    assert await bot.post(b'{"update_id": "x", "message": 5}', SECRET) == 400  # not an Update
+    assert await bot.post(b'{"update_id": 5, "message": 5}', SECRET) == 200  # an Update we cannot read: not resent
     assert await bot.post(body, SECRET) == 200
     assert len(sent(bot.api)) == 1
 

@@ -8,9 +8,9 @@ own loggers are filtered so that no update content, id or name reaches a log lin
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import re
-import secrets
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramNetworkError,
@@ -63,6 +64,8 @@ from bot.metrics import ReachMetrics, metrics_handler
 
 __all__ = [
     "FRAMEWORK_LOGGERS",
+    "HEALTH_PATH",
+    "MAX_BODY",
     "Retry",
     "WithholdDetails",
     "create_bot",
@@ -80,6 +83,8 @@ FRAMEWORK_LOGGERS = ("aiogram", "aiogram.dispatcher", "aiogram.event", "aiogram.
                      "aiohttp.web", "aiohttp.websocket", "asyncio")
 _PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1 << 20  # Telegram's updates are a few KiB; a larger body is refused with 413 before it is parsed
+HEALTH_PATH = "/healthz"  # GET: 200 "ok" for a load balancer; says nothing about the engine or the Bot API
 
 
 class WithholdDetails(logging.Filter):
@@ -113,7 +118,9 @@ def quiet_framework_loggers() -> None:
 
 @dataclass(frozen=True)
 class Retry(BaseRequestMiddleware):
-    """Honour 429 ``retry_after``; retry 5xx and network errors with exponential backoff."""
+    """Honour 429 ``retry_after``; retry 5xx, network errors (resets, timeouts) and unreadable answers (a
+    proxy's error page, a cut-off body) with exponential backoff. After ``attempts`` tries the error is
+    raised: the caller drops the message with a content-free log line and a ``delivery_failure`` count."""
 
     attempts: int = 5
     backoff: float = 0.5
@@ -130,7 +137,7 @@ class Retry(BaseRequestMiddleware):
                 if attempt == self.attempts or error.retry_after > self.max_retry_after:
                     raise
                 delay = float(error.retry_after)
-            except (TelegramServerError, TelegramNetworkError):
+            except (TelegramServerError, TelegramNetworkError, ClientDecodeError):
                 if attempt == self.attempts:
                     raise
                 delay = min(self.max_delay, self.backoff * 2 ** (attempt - 1))
@@ -171,21 +178,29 @@ def _reply_params(reply: Reply) -> dict[str, Any]:
     return {"text": message_text(reply), "reply_markup": _keyboard(reply.buttons), "link_preview_options": NO_PREVIEW}
 
 
-async def _send(bot: Bot, chat_id: int, params: dict[str, Any]) -> None:
+def _dropped(method: str, error: Exception, metrics: ReachMetrics | None) -> None:
+    """A message given up on: one line with the method and the error's type, and a count; nothing else."""
+    log.warning("telegram: %s failed: %s", method, type(error).__name__)
+    if metrics is not None:
+        metrics.error("delivery_failure")
+
+
+async def _send(bot: Bot, chat_id: int, params: dict[str, Any], metrics: ReachMetrics | None = None) -> None:
     try:
         await bot.send_message(chat_id=chat_id, **params)
-    except TelegramAPIError as error:  # blocked by the user, chat gone, retries spent: nothing to add
-        log.warning("telegram: sendMessage failed: %s", type(error).__name__)
+    except (TelegramAPIError, ClientDecodeError) as error:  # blocked by the user, chat gone, retries spent
+        _dropped("sendMessage", error, metrics)
 
 
-async def _edit(bot: Bot, chat_id: int, message_id: int, params: dict[str, Any]) -> bool:
+async def _edit(bot: Bot, chat_id: int, message_id: int, params: dict[str, Any],
+                metrics: ReachMetrics | None = None) -> bool:
     """Edit in place; False when Telegram refuses (too old, not ours) so the caller sends instead."""
     try:
         await bot.edit_message_text(chat_id=chat_id, message_id=message_id, **params)
     except TelegramBadRequest as error:
         return "not modified" in error.message  # the same screen pressed twice: already shown
-    except TelegramAPIError as error:
-        log.warning("telegram: editMessageText failed: %s", type(error).__name__)
+    except (TelegramAPIError, ClientDecodeError) as error:
+        _dropped("editMessageText", error, metrics)
     return True
 
 
@@ -203,7 +218,9 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
             metrics.record(event, replies)
         for reply in replies:
             if flood.allow(chat_id, reply.emergency):
-                await _send(bot, chat_id, _reply_params(reply))
+                await _send(bot, chat_id, _reply_params(reply), metrics)
+            elif metrics is not None:
+                metrics.error("rate_limited")
 
     @router.message()
     async def on_message(message: Message, bot: Bot) -> None:
@@ -212,7 +229,7 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
         media = None if message.text is not None else media_kind(lambda name: getattr(message, name, None))
         action = message_action(message.chat.type, message.text, media, lang, me.username)
         if action.kind == "group" and me.username:
-            await _send(bot, message.chat.id, _markup(group_reply(engine, lang, me.username)))
+            await _send(bot, message.chat.id, _markup(group_reply(engine, lang, me.username)), metrics)
         elif action.event is not None:
             await answer(bot, message.chat.id, action.event)
 
@@ -220,8 +237,8 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
     async def on_press(query: CallbackQuery, bot: Bot) -> None:
         try:
             await bot.answer_callback_query(query.id)  # always: no endless spinner
-        except TelegramAPIError as error:
-            log.warning("telegram: answerCallbackQuery failed: %s", type(error).__name__)
+        except (TelegramAPIError, ClientDecodeError) as error:
+            _dropped("answerCallbackQuery", error, metrics)
         message = query.message
         if message is None or message.chat.type != "private":
             return  # inline-mode or group buttons are not ours to answer
@@ -233,14 +250,16 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
             metrics.record(event, replies)
         for reply in replies:
             if not flood.allow(message.chat.id, reply.emergency):
+                if metrics is not None:
+                    metrics.error("rate_limited")
                 continue
             params = _reply_params(reply)
             if editable and edits_in_place(engine, data, reply) and await _edit(
-                    bot, message.chat.id, message.message_id, params):
+                    bot, message.chat.id, message.message_id, params, metrics):
                 editable = False
                 continue
             editable = False
-            await _send(bot, message.chat.id, params)
+            await _send(bot, message.chat.id, params, metrics)
 
     @router.my_chat_member()
     async def on_added(change: ChatMemberUpdated, bot: Bot) -> None:
@@ -249,7 +268,7 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
         me = await bot.me()
         if change.chat.type in GROUP_CHATS and joined and was_out and me.username:
             lang = change.from_user.language_code or default_lang
-            await _send(bot, change.chat.id, _markup(group_reply(engine, lang, me.username)))
+            await _send(bot, change.chat.id, _markup(group_reply(engine, lang, me.username)), metrics)
 
     dispatcher = Dispatcher(disable_fsm=True)
     dispatcher.update.outer_middleware(_guard)
@@ -280,26 +299,39 @@ async def poll(dispatcher: Dispatcher, bot: Bot, handle_signals: bool = True, ti
 
 def webhook_app(dispatcher: Dispatcher, bot: Bot, secret: str, path: str,
                 metrics: ReachMetrics | None = None) -> web.Application:
-    """An aiohttp app taking Telegram's POSTs on ``path``; a wrong or missing secret gets 401."""
+    """An aiohttp app taking Telegram's POSTs on ``path``, and ``GET /healthz`` for a load balancer.
+
+    A wrong or missing secret gets 401 (compared in constant time, before the body is read); another method
+    405; a body over 1 MiB 413; a body that is not JSON, or JSON that is not an object with an integer
+    ``update_id``, 400. An update with an integer id that this aiogram cannot read gets 200 so that
+    Telegram does not resend it forever. No answer carries a stack trace or anything from the request.
+    """
+    expected = secret.encode("utf-8")
 
     async def receive(request: web.Request) -> web.Response:
-        if not secrets.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, expected):
             return web.Response(status=401, text="Unauthorized")
         try:
             raw = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deeply
             return web.Response(status=400, text="Bad Request")
-        if not isinstance(raw, dict):
-            return web.Response(status=400, text="Bad Request")
+        if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
+            return web.Response(status=400, text="Bad Request: not an Update")
         try:
             update = Update.model_validate(raw, context={"bot": bot})
-        except ValidationError:
+        except (ValidationError, RecursionError):
             return web.Response(status=200)  # a shape we cannot read: do not make Telegram resend it
         await dispatcher.feed_update(bot, update)
         return web.Response(status=200)
 
-    app = web.Application()
+    async def health(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application(client_max_size=MAX_BODY)
     app.router.add_post(path, receive)
+    if path != HEALTH_PATH:
+        app.router.add_get(HEALTH_PATH, health)
     if metrics is not None and path != "/metrics":
         app.router.add_get("/metrics", metrics_handler(metrics))
     return app
