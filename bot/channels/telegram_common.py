@@ -11,30 +11,50 @@ Decisions, documented in README.md ("Telegram"):
   there is silence.
 - Edited messages, service messages and unknown update types are silence (Telegram expects no answer).
 - Media is never downloaded: the kind of attachment is read from the field names only.
+
+Also shared by the adapters: the answer loop (``respond``), the retry policy, the log filter that keeps
+update content out of framework log lines, and the aiohttp webhook server (secret check, /metrics).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import hmac
+import logging
 import os
+import re
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from aiohttp import web
+
 from bot.engine import COMMANDS, MAX_BUTTON_ID_BYTES, Button, Engine, Event, Reply, decode_button
+from bot.metrics import ReachMetrics, metrics_handler
 
 __all__ = [
     "ALLOWED_UPDATES",
     "BOT_COMMANDS",
     "GROUP_CHATS",
+    "HEALTH_PATH",
+    "MAX_BODY",
     "MAX_BUTTONS",
     "MAX_TEXT",
     "MEDIA_FIELDS",
+    "SECRET_HEADER",
     "TELEGRAM_MESSAGES",
     "Action",
     "FloodGate",
+    "RetryPolicy",
     "SetupCall",
+    "WebhookSettings",
+    "WithholdDetails",
+    "added_to_group",
+    "dropped",
     "edits_in_place",
     "group_reply",
     "inline_keyboard",
@@ -45,7 +65,12 @@ __all__ = [
     "message_text",
     "parse_command",
     "private_link",
+    "respond",
+    "serve_until_stopped",
     "setup_calls",
+    "stop_on_signals",
+    "webhook_app",
+    "withhold_details",
 ]
 
 MAX_TEXT = 4096  # sendMessage/editMessageText text limit, in characters
@@ -244,3 +269,179 @@ class FloodGate:
             start, count = now, 0
         self._counts[key] = (start, count + 1)
         return emergency or count < self.limit
+
+
+# --- Shared by the adapters: the answer loop, retries, logging, the webhook server -------------------
+
+Send = Callable[[Reply], Awaitable[None]]
+Edit = Callable[[Reply], Awaitable[bool]]
+
+
+async def respond(engine: Engine, event: Event, chat_id: int, gate: FloodGate, send: Send, edit: Edit | None = None,
+                  metrics: ReachMetrics | None = None) -> None:
+    """Ask the engine, count the event, and show every reply the flood gate lets through.
+
+    For a press, ``edit`` shows a reply in the pressed message and returns False when Telegram refuses
+    (too old, not ours): only the first reply may edit, and only where ``edits_in_place`` allows.
+    """
+    replies = engine.handle(event)
+    if metrics is not None:
+        metrics.record(event, replies)
+    for reply in replies:
+        if not gate.allow(chat_id, reply.emergency):
+            if metrics is not None:
+                metrics.error("rate_limited")
+            continue
+        if edit is not None and edits_in_place(engine, event.value, reply) and await edit(reply):
+            edit = None
+            continue
+        edit = None
+        await send(reply)
+
+
+def dropped(method: str, error: Exception, metrics: ReachMetrics | None) -> None:
+    """A message given up on (blocked, chat gone, retries spent): one line with the method and the
+    error's type, and a ``delivery_failure`` count; nothing else."""
+    log.warning("telegram: %s failed: %s", method, type(error).__name__)
+    if metrics is not None:
+        metrics.error("delivery_failure")
+
+
+def added_to_group(chat_type: str, old_status: str, new_status: str) -> bool:
+    """A my_chat_member change that is the bot joining a group: the moment for the one group answer."""
+    return chat_type in GROUP_CHATS and new_status in ("member", "administrator") and old_status in ("left", "kicked")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Honour 429 ``retry_after``; retry 5xx and network errors with exponential backoff."""
+
+    attempts: int = 5
+    backoff: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
+        """Seconds to wait after failed attempt ``attempt`` (1, 2, ...); None: give up."""
+        if attempt >= self.attempts:
+            return None
+        if retry_after is not None:
+            return retry_after if retry_after <= self.max_retry_after else None
+        return min(self.max_delay, self.backoff * 2.0 ** (attempt - 1))
+
+
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
+
+
+class WithholdDetails(logging.Filter):
+    """Keep a framework log line's fixed wording and drop every value: args, tracebacks, repr'd objects."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = iter(record.args if isinstance(record.args, tuple) else ())
+
+        def withhold(match: re.Match[str]) -> str:
+            if match.group() == "%%":
+                return "%"
+            arg = next(args, None)
+            return type(arg).__name__ if isinstance(arg, BaseException) else "…"
+
+        template = str(record.msg).split("\n", 1)[0]
+        record.msg = _PLACEHOLDER.sub(withhold, template) if record.args else template.replace("%", "%%")
+        if record.exc_info and record.exc_info[0] is not None:
+            record.msg += f" ({record.exc_info[0].__name__})"
+        record.args, record.exc_info, record.exc_text, record.stack_info = (), None, None, None
+        return True
+
+
+def withhold_details(names: tuple[str, ...], roots: tuple[str, ...] = ()) -> None:
+    """Put ``WithholdDetails`` on these loggers and on every logger already made under ``roots``.
+
+    A logger's filter sees only that logger's own records, not its children's, hence the list."""
+    made = [name for name in list(logging.Logger.manager.loggerDict) if name.split(".")[0] in roots]
+    for name in (*names, *made):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, WithholdDetails) for f in logger.filters):
+            logger.addFilter(WithholdDetails())
+
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1 << 20  # Telegram's updates are a few KiB; a larger body is refused with 413 before it is parsed
+HEALTH_PATH = "/healthz"  # GET: 200 "ok" for a load balancer; says nothing about the engine or the Bot API
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str  # the public https URL registered with Telegram
+    secret: str  # X-Telegram-Bot-Api-Secret-Token, checked on every POST
+    host: str
+    port: int
+    path: str  # the URL's path, served here
+
+
+def webhook_app(feed: Callable[[dict[str, Any]], Awaitable[None]], secret: str, path: str,
+                metrics: ReachMetrics | None = None) -> web.Application:
+    """An aiohttp app taking Telegram's POSTs on ``path``, and ``GET /healthz`` for a load balancer.
+
+    A wrong or missing secret gets 401 (compared in constant time, before the body is read); another method
+    405; a body over 1 MiB 413; a body that is not JSON, or JSON that is not an object with an integer
+    ``update_id``, 400. ``feed`` gets the update's JSON object and returns once it is handled; it ignores an
+    update its framework cannot read, which gets 200 so that Telegram does not resend it forever. No answer
+    carries a stack trace or anything from the request. GET /metrics when ``metrics`` is given.
+    """
+    expected = secret.encode("utf-8")
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, expected):
+            return web.Response(status=401, text="Unauthorized")
+        try:
+            raw = await request.json()
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deeply
+            return web.Response(status=400, text="Bad Request")
+        if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
+            return web.Response(status=400, text="Bad Request: not an Update")
+        try:
+            await feed(raw)
+        except Exception as error:  # never a traceback with the update in it; Telegram need not resend
+            log.error("telegram: an update failed: %s", type(error).__name__)
+        return web.Response(status=200)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post(path, receive)
+    if path != HEALTH_PATH:
+        app.router.add_get(HEALTH_PATH, health)
+    if metrics is not None and path != "/metrics":
+        app.router.add_get("/metrics", metrics_handler(metrics))
+    return app
+
+
+@contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[asyncio.Event]:
+    """SIGTERM and SIGINT set ``stop`` while the block runs (in the running event loop)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield stop
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def serve_until_stopped(app: web.Application, host: str, port: int, started: Callable[[], Awaitable[Any]],
+                              stop: asyncio.Event | None = None) -> None:
+    """Serve ``app``, call ``started`` (register the webhook), and serve until SIGTERM/SIGINT or ``stop``."""
+    with stop_on_signals(stop or asyncio.Event()) as stopped:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+            await started()
+            log.info("telegram: webhook listening on %s:%d", host, port)
+            await stopped.wait()
+        finally:
+            await runner.cleanup()
