@@ -8,6 +8,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, TextIO
 
 import click
@@ -327,12 +328,27 @@ def _telegram_locale(engine: Engine) -> str | None:
     return value or None
 
 
+def _telegram_channel(framework: str) -> ModuleType:
+    """bot.channels.telegram_aiogram or telegram_ptb: the same functions (run, create_bot, setup), the same bot."""
+    from importlib import import_module
+
+    return import_module(f"bot.channels.telegram_{framework}")
+
+
+TELEGRAM_FRAMEWORKS = ("aiogram", "ptb")
+framework_option = click.option(
+    "--framework", type=click.Choice(TELEGRAM_FRAMEWORKS), default="aiogram", show_default=True,
+    help="Telegram library: aiogram, or ptb (python-telegram-bot 22). Both behave the same; pick the one you run.")
+
+
 @main.group(invoke_without_command=True, epilog=TELEGRAM_ENV_HELP,
-            help="Run the bot on Telegram (aiogram): long polling, or --webhook behind an https proxy.")
+            help="Run the bot on Telegram (aiogram, or python-telegram-bot with --framework ptb): long polling, "
+            "or --webhook behind an https proxy. `anshin telegram --framework ptb setup` sets up with PTB.")
 @root_option
 @click.option("--webhook", is_flag=True, help="Serve a webhook (ANSHIN_WEBHOOK_URL/_SECRET, ANSHIN_HOST/_PORT).")
+@framework_option
 @click.pass_context
-def telegram(ctx: click.Context, root: Path | None, webhook: bool) -> None:
+def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: str = "aiogram") -> None:
     import asyncio
     import re
     from urllib.parse import urlsplit
@@ -350,20 +366,20 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool) -> None:
             raise ConfigError(f"ANSHIN_PORT={port_text!r} is not a port number (1-65535)")
     engine = _engine(root)
     lang = _telegram_locale(engine)
-    from bot.channels import telegram_aiogram as channel
+    from bot.channels.telegram_common import WebhookSettings
 
-    bot = channel.create_bot(token, api)
+    channel = _telegram_channel(framework)
     metrics = _reach_metrics(engine)
-    dispatcher = channel.create_dispatcher(engine, default_lang=lang, metrics=metrics)
     try:
         if webhook:
             path = urlsplit(url).path or "/"
-            click.echo(f"anshin telegram: webhook on {host}:{port_text}{path} (SIGTERM or Ctrl-C stops)", err=True)
-            asyncio.run(channel.serve_webhook(dispatcher, bot, url, secret, host, int(port_text), path,
-                                              metrics=metrics))
+            click.echo(f"anshin telegram: webhook on {host}:{port_text}{path} ({framework}; SIGTERM or Ctrl-C stops)",
+                       err=True)
+            hook = WebhookSettings(url, secret, host, int(port_text), path)
+            asyncio.run(channel.run(engine, token, api, lang, metrics, hook))
         else:
-            click.echo("anshin telegram: polling (SIGTERM or Ctrl-C stops)", err=True)
-            asyncio.run(channel.poll(dispatcher, bot))
+            click.echo(f"anshin telegram: polling ({framework}; SIGTERM or Ctrl-C stops)", err=True)
+            asyncio.run(channel.run(engine, token, api, lang, metrics))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     except Exception as error:  # one line, no traceback, nothing from an update
@@ -374,13 +390,15 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool) -> None:
 @telegram.command(name="setup", epilog=TELEGRAM_ENV_HELP,
                   help="Set the command menu and the bot descriptions in every shipped language and a default.")
 @root_option
-def telegram_setup(root: Path | None) -> None:
+@click.pass_context
+def telegram_setup(ctx: click.Context, root: Path | None) -> None:
     import asyncio
 
     token, api = _telegram_token(), _url_setting("ANSHIN_TELEGRAM_API", "https://api.telegram.org")
     engine = _engine(root)
     lang = _telegram_locale(engine)
-    from bot.channels import telegram_aiogram as channel
+    framework = ctx.parent.params.get("framework", "aiogram") if ctx.parent else "aiogram"
+    channel = _telegram_channel(framework)
 
     try:
         done = asyncio.run(channel.setup(engine, channel.create_bot(token, api), lang))

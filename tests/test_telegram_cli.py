@@ -1,4 +1,5 @@
-"""`anshin telegram`, `--webhook` and `setup` as real processes against the fake Bot API server."""
+"""`anshin telegram`, `--webhook` and `setup` as real processes against the fake Bot API server, with
+either framework (`--framework aiogram|ptb`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.updates import Updates
 
 SECRET = "cli-secret_0123456789abcdef"
+FRAMEWORKS = ("aiogram", "ptb")
 GOOD = {"ANSHIN_TELEGRAM_TOKEN": TOKEN, "ANSHIN_CONTENT": str(FIXTURE_CONTENT)}
 
 
@@ -44,6 +46,10 @@ def invoke(args: list[str], env: dict[str, str]) -> tuple[int, str]:
                                  "ANSHIN_PORT": "80000"}, "ANSHIN_PORT"),
     (["telegram"], {**GOOD, "ANSHIN_LOCALE": "fr"}, "ANSHIN_LOCALE"),
     (["run"], {"ANSHIN_TELEGRAM_TOKEN": "nonsense"}, "ANSHIN_TELEGRAM_TOKEN"),
+    (["telegram", "--framework", "ptb"], {"ANSHIN_TELEGRAM_TOKEN": "not-a-token"}, "ANSHIN_TELEGRAM_TOKEN"),
+    (["telegram", "--framework", "ptb", "--webhook"], {**GOOD, "ANSHIN_WEBHOOK_URL": "https://e.org/h"},
+     "ANSHIN_WEBHOOK_SECRET"),
+    (["telegram", "--framework", "ptb", "setup"], {**GOOD, "ANSHIN_LOCALE": "fr"}, "ANSHIN_LOCALE"),
 ])
 def test_a_missing_or_malformed_setting_is_one_line_naming_it(args: list[str], env: dict[str, str],
                                                               variable: str) -> None:
@@ -56,8 +62,14 @@ def test_a_missing_or_malformed_setting_is_one_line_naming_it(args: list[str], e
 def test_help_documents_every_setting() -> None:
     result = CliRunner().invoke(main, ["telegram", "--help"])
     for name in ("ANSHIN_TELEGRAM_TOKEN", "ANSHIN_TELEGRAM_API", "ANSHIN_WEBHOOK_URL", "ANSHIN_WEBHOOK_SECRET",
-                 "ANSHIN_HOST", "ANSHIN_PORT", "ANSHIN_LOCALE", "ANSHIN_LOG_LEVEL", "--webhook", "setup"):
+                 "ANSHIN_HOST", "ANSHIN_PORT", "ANSHIN_LOCALE", "ANSHIN_LOG_LEVEL", "--webhook", "setup",
+                 "--framework", "aiogram", "ptb"):
         assert name in result.stdout
+
+
+def test_an_unknown_framework_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["telegram", "--framework", "telebot"], env={"ANSHIN_TELEGRAM_TOKEN": TOKEN})
+    assert result.exit_code == 2 and "'telebot' is not one of 'aiogram', 'ptb'" in result.stderr
 
 
 @pytest.fixture
@@ -83,8 +95,9 @@ async def stop_with_sigterm(process: asyncio.subprocess.Process) -> tuple[int, s
     return process.returncode or 0, err.decode()
 
 
-async def test_polling_answers_and_stops_cleanly_on_sigterm(api: FakeBotAPI) -> None:
-    process = await start(api, "telegram")
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_polling_answers_and_stops_cleanly_on_sigterm(api: FakeBotAPI, framework: str) -> None:
+    process = await start(api, "telegram", "--framework", framework)
     await api.wait_for("getUpdates", 1, timeout=20)
     api.push(Updates(first_name="Zzcanaryname").text("/start"))
     await api.wait_for("sendMessage", 1)
@@ -100,11 +113,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_webhook_registers_checks_the_secret_answers_and_stops_on_sigterm(api: FakeBotAPI) -> None:
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_webhook_registers_checks_the_secret_answers_and_stops_on_sigterm(api: FakeBotAPI,
+                                                                                framework: str) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/tg/hook"
-    process = await start(api, "telegram", "--webhook", ANSHIN_WEBHOOK_URL=url, ANSHIN_WEBHOOK_SECRET=SECRET,
-                          ANSHIN_HOST="127.0.0.1", ANSHIN_PORT=str(port))
+    process = await start(api, "telegram", "--framework", framework, "--webhook", ANSHIN_WEBHOOK_URL=url,
+                          ANSHIN_WEBHOOK_SECRET=SECRET, ANSHIN_HOST="127.0.0.1", ANSHIN_PORT=str(port))
     [registered] = await api.wait_for("setWebhook", 1, timeout=20)
     assert registered.params["url"] == url and registered.params["secret_token"] == SECRET
     update = Updates().text("/help")
@@ -121,8 +136,10 @@ async def test_webhook_registers_checks_the_secret_answers_and_stops_on_sigterm(
     assert code == 0, err
 
 
-async def test_setup_sets_commands_and_descriptions_per_language_and_a_default(api: FakeBotAPI) -> None:
-    process = await start(api, "telegram", "setup")
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_setup_sets_commands_and_descriptions_per_language_and_a_default(api: FakeBotAPI,
+                                                                               framework: str) -> None:
+    process = await start(api, "telegram", "--framework", framework, "setup")
     out, err = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, err.decode()
     for method in ("setMyCommands", "setMyDescription", "setMyShortDescription"):

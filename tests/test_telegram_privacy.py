@@ -1,4 +1,5 @@
-"""Nothing from an update (text, names, usernames, ids) reaches a log line, stdout or stderr, at DEBUG."""
+"""Nothing from an update (text, names, usernames, ids), nor the bot token, reaches a log line, stdout or
+stderr, at DEBUG, on either adapter (aiogram, python-telegram-bot) in either mode."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.channels.telegram_aiogram import FRAMEWORK_LOGGERS, WithholdDetails, quiet_framework_loggers
+from bot.channels import telegram_aiogram, telegram_ptb
+from bot.channels.telegram_common import WithholdDetails
 from bot.engine import Engine
-from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.harness import HARNESSES, SECRET
 from tests.fakes.updates import Updates
 
 USER_ID = 918273645501
 UPDATE_ID = 713370041
 CANARIES = ("CanaryText4471", "Canaryfirst", "canary_handle", str(USER_ID), str(UPDATE_ID), "CanaryPayload",
-            "CanaryCaption", "CanaryGroup", "CanaryFuture", "CanaryData")
+            "CanaryCaption", "CanaryGroup", "CanaryFuture", "CanaryData", TOKEN.split(":")[1])
+ADAPTERS = {"aiogram": telegram_aiogram, "ptb": telegram_ptb}
 
 
 def script(user: Updates) -> list[dict[str, object]]:
@@ -72,24 +75,29 @@ async def test_no_update_content_reaches_logs_or_output_at_debug(
     assert leaked(out + err) == []
 
 
+@pytest.mark.parametrize("framework", sorted(ADAPTERS))
 async def test_the_check_can_fail_without_the_logger_configuration(
-        fixture_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
-    """Undo the configuration: aiogram then logs the update id at INFO, and the check above would see it."""
+        framework: str, fixture_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """Undo the configuration: aiogram then logs the update id at INFO; PTB logs every Bot API call's
+    parameters (the chat id) at DEBUG and httpx the URL with the token at INFO: the check above would see it."""
     api = FakeBotAPI()
     await api.start()
-    harness = HARNESSES["aiogram-webhook"](api, fixture_engine, None)
+    caplog.set_level(logging.DEBUG)
+    harness = HARNESSES[f"{framework}-webhook"](api, fixture_engine, None)
     await harness.start()
-    for name in FRAMEWORK_LOGGERS:
-        logger = logging.getLogger(name)
-        for found in [f for f in logger.filters if isinstance(f, WithholdDetails)]:
-            logger.removeFilter(found)
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger):
+            for found in [f for f in logger.filters if isinstance(f, WithholdDetails)]:
+                logger.removeFilter(found)
     logging.getLogger("aiogram.event").setLevel(logging.NOTSET)
+    logging.getLogger("httpx").setLevel(logging.NOTSET)
     try:
-        caplog.set_level(logging.DEBUG)
         await harness.send(Updates(user_id=USER_ID, start_id=UPDATE_ID).text("/start"))
-        assert str(UPDATE_ID) in caplog.text
+        expected = {"aiogram": [str(UPDATE_ID)], "ptb": [str(USER_ID), TOKEN.split(":")[1]]}[framework]
+        assert [canary for canary in expected if canary in caplog.text] == expected
     finally:
-        quiet_framework_loggers()
+        for channel in ADAPTERS.values():
+            channel.quiet_framework_loggers()
         await harness.stop()
         await api.stop()
 

@@ -1,7 +1,7 @@
 """One running Telegram channel per mode, driven through the fake Bot API over real HTTP.
 
 Scenario tests take a ``Harness`` and call ``send(update)``, which returns once the bot has finished
-with the update. A second adapter (python-telegram-bot, issue 5) adds its classes to ``HARNESSES``.
+with the update. Two adapters (aiogram, python-telegram-bot) in two modes each: four entries in ``HARNESSES``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
+from telegram import Update
+from telegram.ext import TypeHandler
 
+from bot.channels import telegram_ptb as ptb
 from bot.channels.telegram_aiogram import Retry, create_bot, create_dispatcher, poll, webhook_app
-from bot.channels.telegram_common import FloodGate
+from bot.channels.telegram_common import FloodGate, RetryPolicy
 from bot.engine import Engine
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 
@@ -23,6 +26,7 @@ __all__ = ["HARNESSES", "SECRET", "Harness"]
 
 SECRET = "s3cret-Token_for-tests"
 FAST_RETRY = Retry(attempts=4, backoff=0.05)
+FAST_POLICY = RetryPolicy(attempts=4, backoff=0.05)
 
 
 class Harness(Protocol):
@@ -115,7 +119,67 @@ class AiogramWebhook:
             return response.status
 
 
+class PtbPolling:
+    """python-telegram-bot polling; a last handler group counts the updates PTB has finished with."""
+
+    webhook = False
+
+    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None) -> None:
+        self.api, self.engine, self.gate = api, engine, gate
+        self.done = 0
+
+    async def _count(self, update: object, context: object) -> None:
+        self.done += 1
+
+    async def start(self) -> None:
+        bot = ptb.create_bot(TOKEN, self.api.base, retry=FAST_POLICY)
+        self.application = ptb.create_application(self.engine, bot, gate=self.gate)
+        self.application.add_handler(TypeHandler(Update, self._count), group=99)
+        self.stopped = asyncio.Event()
+        self.task = asyncio.create_task(ptb.poll(self.application, self.stopped, handle_signals=False, timeout=1))
+        await _until(lambda: bool(self.api.calls("getUpdates")) or self.task.done(), "polling did not start")
+
+    async def stop(self) -> None:
+        self.stopped.set()
+        await asyncio.wait_for(self.task, 5)
+
+    async def send(self, update: dict[str, Any]) -> int:
+        expected = self.done + 1
+        self.api.push(update)
+        await _until(lambda: self.done >= expected, "update not handled")
+        return 200
+
+    async def post(self, body: bytes, secret: str | None) -> int:
+        raise NotImplementedError("polling has no webhook")
+
+
+class PtbWebhook(AiogramWebhook):
+    """python-telegram-bot behind the shared aiohttp webhook server."""
+
+    async def start(self) -> None:
+        bot = ptb.create_bot(TOKEN, self.api.base, retry=FAST_POLICY)
+        self.application = ptb.create_application(self.engine, bot, gate=self.gate, polling=False)
+        await self.application.initialize()
+        await self.application.start()
+        app = ptb.webhook_app(self.application, SECRET, self.path)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}{self.path}"
+        self.client = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        await self.client.close()
+        await self.runner.cleanup()
+        await self.application.stop()
+        await self.application.shutdown()
+
+
 HARNESSES: dict[str, Callable[[FakeBotAPI, Engine, FloodGate | None], Harness]] = {
     "aiogram-polling": AiogramPolling,
     "aiogram-webhook": AiogramWebhook,
+    "ptb-polling": PtbPolling,
+    "ptb-webhook": PtbWebhook,
 }

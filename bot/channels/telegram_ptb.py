@@ -1,0 +1,335 @@
+"""Telegram on python-telegram-bot 22: updates -> engine events -> Bot API calls, by polling or by webhook.
+
+The second adapter, for operators who already run python-telegram-bot. Only what PTB needs lives here;
+the rules are in ``telegram_common`` and behave exactly as on aiogram (one suite tests both). No
+ConversationHandler and no persistence: button ids carry the state. PTB's loggers (it logs every Bot API
+call with its parameters, and every update, at DEBUG) and httpx's (the request URL, which holds the bot
+token, at INFO) are filtered so that no update content, id, name or token reaches a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.channels import telegram_common as common
+from bot.channels.telegram_common import (
+    ALLOWED_UPDATES,
+    FloodGate,
+    RetryPolicy,
+    WebhookSettings,
+    added_to_group,
+    dropped,
+    group_reply,
+    keyboard_rows,
+    media_kind,
+    message_action,
+    message_text,
+    respond,
+    serve_until_stopped,
+    setup_calls,
+    stop_on_signals,
+)
+from bot.engine import Button, Engine, Event, Reply
+from bot.metrics import ReachMetrics
+
+__all__ = [
+    "FRAMEWORK_LOGGERS",
+    "Retry",
+    "create_application",
+    "create_bot",
+    "poll",
+    "quiet_framework_loggers",
+    "run",
+    "serve_webhook",
+    "setup",
+    "webhook_app",
+]
+
+log = logging.getLogger(__name__)
+AnyApplication: TypeAlias = "Application[Any, Any, Any, Any, Any, Any]"
+Context: TypeAlias = "CallbackContext[Any, Any, Any, Any]"
+# PTB's loggers as made at import (telegram._utils.logging.get_logger), httpx/httpcore under them, and the
+# aiohttp webhook server's; ``quiet_framework_loggers`` also covers any other logger made under these roots.
+FRAMEWORK_LOGGERS = ("telegram", "telegram.Bot", "telegram.ext", "telegram.ext.Application", "telegram.ext.Updater",
+                     "telegram.ext.ExtBot", "telegram.ext.JobQueue", "telegram.ext.ConversationHandler",
+                     "telegram.ext.AIORateLimiter", "telegram.request", "telegram.request.BaseRequest",
+                     "telegram.request.HTTPXRequest", "httpx", "httpcore.connection", "httpcore.http11",
+                     "httpcore.http2", "httpcore.proxy", "httpcore.socks", "aiohttp.access", "aiohttp.server",
+                     "aiohttp.web", "aiohttp.internal", "asyncio")
+_ROOTS = ("telegram", "httpx", "httpcore")
+
+
+def quiet_framework_loggers() -> None:
+    """Withhold every value from PTB's, httpx's and aiohttp's log lines; httpx's per-request INFO line is
+    noise (and names the token), so httpx logs from WARNING only."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    common.withhold_details(FRAMEWORK_LOGGERS, _ROOTS)
+
+
+def _answer(payload: bytes) -> dict[str, Any] | None:
+    """The Bot API's JSON answer; None for a proxy's error page or a cut-off body."""
+    try:
+        answer = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def _retry_after(answer: dict[str, Any]) -> float | None:
+    parameters = answer.get("parameters")
+    value = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+class Retry(HTTPXRequest):
+    """HTTPXRequest that retries by ``RetryPolicy`` before PTB reads the answer: 429 after ``retry_after``;
+    5xx, timeouts, network errors and unreadable answers (a proxy's error page, a cut-off body) with
+    backoff. What is left is raised by PTB as usual, and the caller drops the message (``dropped``)."""
+
+    def __init__(self, policy: RetryPolicy | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.policy = policy or RetryPolicy()
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        url = str(kwargs.get("url", args[0] if args else ""))
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                code, payload = await super().do_request(*args, **kwargs)
+            except NetworkError:  # httpx errors and timeouts, as HTTPXRequest raises them
+                delay = self.policy.delay(attempt)
+                if delay is None:
+                    raise
+            else:
+                answer = _answer(payload)
+                if answer is not None and code != 429 and code < 500:
+                    return code, payload
+                delay = self.policy.delay(attempt, _retry_after(answer) if answer and code == 429 else None)
+                if delay is None:
+                    return code, payload  # PTB raises RetryAfter, NetworkError or TelegramError from it
+            log.info("telegram: %s retried in %.1f s", url.rsplit("/", 1)[-1], delay)  # the method's name only
+            await asyncio.sleep(delay)
+
+
+def create_bot(token: str, api: str = "https://api.telegram.org", retry: RetryPolicy | None = None,
+               timeout: float = 30.0, request: BaseRequest | None = None) -> ExtBot[None]:
+    """A bot whose calls go to ``<api>/bot<token>/<method>``; ``request`` replaces the HTTP layer (benchmark)."""
+    quiet_framework_loggers()  # before the Bot: it logs its URL, token included, at DEBUG
+    api = api.rstrip("/")
+    return ExtBot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
+                  request=request or Retry(retry, connection_pool_size=64, read_timeout=timeout),
+                  get_updates_request=request or HTTPXRequest(connection_pool_size=1, read_timeout=timeout))
+
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@lru_cache(maxsize=4096)
+def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """Keyboards depend only on screen, language and audience: build each PTB object once."""
+    rows = [[InlineKeyboardButton(b["text"], url=b.get("url"), callback_data=b.get("callback_data")) for b in row]
+            for row in keyboard_rows(buttons)]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _reply_params(reply: Reply) -> dict[str, Any]:
+    return {"text": message_text(reply), "reply_markup": _keyboard(reply.buttons), "link_preview_options": NO_PREVIEW}
+
+
+async def _send(bot: ExtBot[None], chat_id: int, params: dict[str, Any], metrics: ReachMetrics | None) -> None:
+    try:
+        await bot.send_message(chat_id=chat_id, **params)
+    except TelegramError as error:  # blocked by the user, chat gone, retries spent
+        dropped("sendMessage", error, metrics)
+
+
+async def _edit(bot: ExtBot[None], chat_id: int, message_id: int, params: dict[str, Any],
+                metrics: ReachMetrics | None) -> bool:
+    """Edit in place; False when Telegram refuses (too old, not ours) so the caller sends instead."""
+    try:
+        await bot.edit_message_text(chat_id=chat_id, message_id=message_id, **params)
+    except BadRequest as error:
+        return "not modified" in error.message  # the same screen pressed twice: already shown
+    except TelegramError as error:
+        dropped("editMessageText", error, metrics)
+    return True
+
+
+def create_application(engine: Engine, bot: ExtBot[None], default_lang: str | None = None,
+                       gate: FloodGate | None = None, metrics: ReachMetrics | None = None,
+                       polling: bool = True) -> AnyApplication:
+    """An Application with Anshin's handlers, no persistence and no job queue: nothing is kept per chat.
+    Updates are handled concurrently (a retry for one chat does not hold up the others)."""
+    quiet_framework_loggers()
+    flood = gate or FloodGate()
+
+    def sender(chat_id: int) -> Callable[[Reply], Awaitable[None]]:
+        return lambda reply: _send(bot, chat_id, _reply_params(reply), metrics)
+
+    async def group_answer(chat_id: int, lang: str | None) -> None:
+        params = group_reply(engine, lang, bot.username)
+        params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"], bot)
+        params["link_preview_options"] = NO_PREVIEW
+        await _send(bot, chat_id, params, metrics)
+
+    async def on_message(update: Update, context: Context) -> None:
+        message = update.message
+        if message is None:
+            return
+        lang = (message.from_user.language_code if message.from_user else None) or default_lang
+        media = None if message.text is not None else media_kind(
+            lambda name: getattr(message, name, None) or message.api_kwargs.get(name))  # fields newer than PTB
+        action = message_action(message.chat.type, message.text, media, lang, bot.username)
+        if action.kind == "group":
+            await group_answer(message.chat.id, lang)
+        elif action.event is not None:
+            await respond(engine, action.event, message.chat.id, flood, sender(message.chat.id), metrics=metrics)
+
+    async def on_press(update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await bot.answer_callback_query(query.id)  # always: no endless spinner
+        except TelegramError as error:
+            dropped("answerCallbackQuery", error, metrics)
+        message = query.message
+        if message is None or message.chat.type != "private":
+            return  # inline-mode or group buttons are not ours to answer
+        chat_id, message_id = message.chat.id, message.message_id
+
+        async def edit(reply: Reply) -> bool:
+            return await _edit(bot, chat_id, message_id, _reply_params(reply), metrics)
+
+        event = Event("press", query.data or "", query.from_user.language_code or default_lang)
+        # PTB reads an inaccessible message (date 0: too old to edit) as a Message too; is_accessible tells.
+        await respond(engine, event, chat_id, flood, sender(chat_id), edit if message.is_accessible else None, metrics)
+
+    async def on_added(update: Update, context: Context) -> None:
+        change = update.my_chat_member
+        if change is not None and added_to_group(change.chat.type, change.old_chat_member.status,
+                                                 change.new_chat_member.status):
+            await group_answer(change.chat.id, change.from_user.language_code or default_lang)
+
+    builder = ApplicationBuilder().bot(bot).job_queue(None).concurrent_updates(True)
+    if not polling:
+        builder = builder.updater(None)
+    application: AnyApplication = builder.build()
+    application.add_handlers([
+        MessageHandler(filters.UpdateType.MESSAGE, on_message),  # edited messages, channel posts: silence
+        CallbackQueryHandler(on_press),
+        ChatMemberHandler(on_added, ChatMemberHandler.MY_CHAT_MEMBER),
+    ])
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _on_error(update: object, context: Context) -> None:
+    """Instead of PTB's default (the traceback, with the update in it): the error's type only."""
+    log.error("telegram: an update failed: %s", type(context.error).__name__)
+
+
+async def poll(application: AnyApplication, stop: asyncio.Event | None = None, handle_signals: bool = True,
+               timeout: int = 30) -> None:
+    """Long polling until SIGTERM/SIGINT or ``stop`` (PTB's ``run_polling`` owns the event loop; this does not)."""
+    stop = stop or asyncio.Event()
+    updater = application.updater
+    if updater is None:
+        raise ValueError("create_application(..., polling=True) makes an application that can poll")
+    with stop_on_signals(stop) if handle_signals else contextlib.nullcontext(stop):
+        async with application:  # initialize (getMe) ... shutdown
+            await updater.start_polling(timeout=timeout, allowed_updates=list(ALLOWED_UPDATES),
+                                        drop_pending_updates=False)  # deletes a webhook first
+            try:
+                await application.start()
+                await stop.wait()
+            finally:
+                if updater.running:
+                    await updater.stop()
+                if application.running:
+                    await application.stop()
+
+
+def webhook_app(application: AnyApplication, secret: str, path: str,
+                metrics: ReachMetrics | None = None) -> web.Application:
+    """``telegram_common.webhook_app`` feeding PTB: the update is handled before Telegram gets its 200."""
+
+    async def feed(raw: dict[str, Any]) -> None:
+        try:
+            update = Update.de_json(raw, application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
+            return  # a shape PTB cannot read: do not make Telegram resend it
+        await application.process_update(update)
+
+    return common.webhook_app(feed, secret, path, metrics)
+
+
+async def serve_webhook(application: AnyApplication, url: str, secret: str, host: str, port: int, path: str,
+                        stop: asyncio.Event | None = None, metrics: ReachMetrics | None = None) -> None:
+    """Register the webhook with Telegram, then serve until SIGTERM/SIGINT or ``stop`` is set."""
+    async with application:
+        await application.start()
+        try:
+            await serve_until_stopped(
+                webhook_app(application, secret, path, metrics), host, port,
+                lambda: application.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)),
+                stop)
+        finally:
+            await application.stop()
+
+
+async def run(engine: Engine, token: str, api: str, default_lang: str | None = None,
+              metrics: ReachMetrics | None = None, webhook: WebhookSettings | None = None) -> None:
+    """`anshin telegram --framework ptb`: poll, or serve ``webhook``, until SIGTERM/SIGINT."""
+    bot = create_bot(token, api)
+    application = create_application(engine, bot, default_lang, metrics=metrics, polling=webhook is None)
+    if webhook is None:
+        await poll(application)
+    else:
+        await serve_webhook(application, webhook.url, webhook.secret, webhook.host, webhook.port, webhook.path,
+                            metrics=metrics)
+
+
+async def setup(engine: Engine, bot: ExtBot[None], default_locale: str | None = None) -> list[str]:
+    """setMyCommands, setMyDescription and setMyShortDescription in every shipped language."""
+    done: list[str] = []
+    async with bot:
+        for call in setup_calls(engine, default_locale):
+            params = dict(call.params)
+            if call.method == "setMyCommands":
+                commands = [BotCommand(**c) for c in params.pop("commands")]
+                await bot.set_my_commands(commands, **params)
+            elif call.method == "setMyDescription":
+                await bot.set_my_description(**params)
+            else:
+                await bot.set_my_short_description(**params)
+            done.append(f"{call.method} {params.get('language_code', '(default)')}")
+    return done
