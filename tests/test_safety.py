@@ -10,7 +10,8 @@ import pytest
 
 from bot.safety import Assessment, assess, normalise
 from bot.safety.categories import BENIGN_TOPICS, CATEGORIES, CATEGORY_TOPIC, EMERGENCY_CATEGORIES
-from bot.safety.rules import RULES
+from bot.safety.lexicon import LEXICON
+from bot.safety.rules import RULES, RuleSet
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -141,6 +142,143 @@ def test_unseen_phrasings(text: str, category: str) -> None:
     ],
 )
 def test_near_misses_stay_calm(text: str) -> None:
+    a = assess(text)
+    assert (a.category, a.emergency) == (None, False), a.rule
+
+
+# Round 2 (#7): written after the rules were widened on the kinds of phrasing
+# blind3 missed, and not in any evaluation file: euphemisms, kana-only spellings,
+# third-person reports, English suicide and image phrasing.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # danger now: still near, told to come along, car doors, violence going on
+        ("うしろからずっと同じ人がついてくる、こわい", "emergency"),
+        ("知らないおじさんに一緒に来いって腕ひっぱられてる", "emergency"),
+        ("車から降ろしてくれない、どこ行くのか教えてくれない", "emergency"),
+        ("彼氏に突き飛ばされて、まだ怒鳴ってる", "emergency"),
+        ("元彼が家の前で待ってる、こわい", "emergency"),
+        ("my bf pushed me and hes still screaming at me rn", "emergency"),
+        ("hes trying to break down the door", "emergency"),
+        ("theres a man outside my house in a car again, same one as yesterday", "emergency"),
+        ("help help someones in the house", "emergency"),
+        # suicide: plans, being gone, letters, farewells, pills; kana and third person
+        ("ive decided how im going to do it", "suicide"),
+        ("everyone would be happier if i just disappeared", "suicide"),
+        ("whats the most painless way to go", "suicide"),
+        ("writing a note so my mom knows it wasnt her fault", "suicide"),
+        ("sorry for everything guys. goodbye", "suicide"),
+        ("took like 30 of my sleeping pills", "suicide"),
+        ("生きてるのつかれた", "suicide"),
+        ("朝が来なきゃいいのに", "suicide"),
+        ("橋の手すりのぼれるか見てきた", "suicide"),
+        ("友達が明日飛び降りるって言ってる", "suicide"),
+        ("みんな今までごめんね さよなら", "suicide"),
+        # sexual images, said without saying what the picture was
+        ("sent him something i shouldnt have and now he wont delete it", "sexual_images"),
+        ("we did stuff on video chat and he recorded it", "sexual_images"),
+        ("she sent me one and wants me to send one back", "sexual_images"),
+        ("how do i remove a video i sent when i was 15", "sexual_images"),
+        ("元カレが送った写真消してくれない", "sexual_images"),
+        ("更衣室で撮られた写真がクラスで回されてる", "sexual_images"),
+        ("彼にそっちも送ってって言われた", "sexual_images"),
+        # abuse at home: hiding bruises, night visits, the past, comments and walking in
+        ("あざ隠すためにファンデ塗ってる", "abuse_home"),
+        ("お兄ちゃんが夜中にへやに入ってくるのが怖い", "abuse_home"),
+        ("my mom's boyfriend keeps walking in when im changing", "abuse_home"),
+        ("my cousin did stuff to me when i was younger and i cant forget it", "abuse_home"),
+        ("my stepdad talks about my body and it's gross", "abuse_home"),
+        # sexual assault: rubbing, waking up undressed, not stopping
+        ("a man kept rubbing against me on the train", "sexual_assault"),
+        ("woke up at his place with my clothes off", "sexual_assault"),
+        ("i told him to stop and he just kept going", "sexual_assault"),
+        ("泣いてるのにやめてくれなかった", "sexual_assault"),
+        # paid dating: money (or 💰) for tea, karaoke, a day out
+        ("カラオケ行くだけで5000円くれるって人がいる", "paid_dating"),
+        ("お茶だけで2万って言われた", "paid_dating"),
+        ("an old man offered me money to spend the day with him", "paid_dating"),
+        # grooming: a place to stay, the lie for the parents, age, gifts, moving apps
+        ("ネットの人にうち泊まりに来ていいよって言われた", "grooming"),
+        ("he said just tell your parents youre at a friends house", "grooming"),
+        ("歳の差なんて関係ないって言われた、相手は25", "grooming"),
+        ("ギフト券もらったから会わないといけない気がする", "grooming"),
+        ("we switched to kik because he said its more private", "grooming"),
+    ],
+)
+def test_unseen_phrasings_round2(text: str, category: str) -> None:
+    assert assess(text).category == category, assess(text).rule
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("what's a good screen time rule for a 10 year old", "parent.rules"),
+        ("my son was groomed online and we only just found out", "parent.victim"),
+        ("my daughter sent nudes to a man and now hes threatening her", "parent.victim"),
+        ("a pupil told me a man she met online sent her messages, what should i do", "school.disclosure"),
+        ("one of my students is being blackmailed with pictures", "school.disclosure"),
+        ("my best friend is chatting with an older guy online and im worried about her", "teen.friend"),
+        ("how do i support a friend who is being bullied online", "teen.friend"),
+        ("i just want someone to listen", "help.talk"),
+        ("法テラスってなに", "help.legal"),
+        ("小5の娘にスマホははやい？", "parent.first_phone"),
+        ("someone posted screenshots of our dms with my name", "teen.posted"),
+    ],
+)
+def test_reporters_and_questions_go_to_their_topic(text: str, topic: str) -> None:
+    a = assess(text)
+    assert (a.category, a.topic) == (None, topic), a.rule
+
+
+def test_guards_never_hide_danger_or_self_harm() -> None:
+    assert assess("my daughter says she wants to die").category == "suicide"
+    assert assess("one of my students says she wants to kill herself").category == "suicide"
+    assert assess("my son is being followed home right now").category == "emergency"
+    # The teenager's own situation is not a report about someone else.
+    assert assess("my friend from discord wants to meet me and im worried").category == "grooming"
+    assert assess("ゲームの友達が会おうって言ってきて心配").category == "grooming"
+    assert assess("生徒会の先輩にむりやりキスされた").category == "sexual_assault"
+    data = {"guards": [{"id": "g", "skip": ["suicide"], "any": ["x"]}]}
+    with pytest.raises(ValueError):
+        RuleSet(data, LEXICON)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mom is waiting outside for me",
+        "まだ外にいる、友達待ってる",
+        "家の前に宅配の車とまってる",
+        "the car doors are locked and i left my keys inside lol",
+        "he pushed me in the pool lol",
+        "my sister is coming up the stairs to wake me",
+        "figured out how to do the math problem",
+        "nobody would notice if i skipped class",
+        "when im gone on vacation nobody waters my plants",
+        "least painful way to remove a splinter",
+        "sorry for everything yesterday, see you tomorrow",
+        "生きるのって楽しい",
+        "屋上のフェンス新しくなってた",
+        "プールに飛び込むの怖い",
+        "i regret sending that text",
+        "we did stuff on facetime for our class project",
+        "元カレが2ショ消してくれない",
+        "あざできた、部活で転んだ",
+        "母が夜部屋に来ておやすみって言う",
+        "my cat keeps rubbing against me",
+        "he wouldnt stop texting me even when i said no",
+        "my dad paid for karaoke with him and my sister",
+        "友達が泊めてくれるって",
+        "age is just a number, my grandma runs marathons",
+        "we moved to discord for our club",
+        "教えちゃった笑",
+        "え、ちょっと待って",
+        "my mom will kill me if im late again",
+        "小さいころ兄によく遊んでもらった",
+        "家の前で友達が待ってる",
+    ],
+)
+def test_round2_near_misses_stay_calm(text: str) -> None:
     a = assess(text)
     assert (a.category, a.emergency) == (None, False), a.rule
 

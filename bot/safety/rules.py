@@ -11,10 +11,11 @@ from bot.safety.categories import ALL_TOPICS, CATEGORIES, CATEGORY_TOPIC
 from bot.safety.lexicon import LEXICON, Lexicon, load_yaml
 from bot.safety.matcher import TermIndex
 
-__all__ = ["RULES", "Rule", "RuleSet"]
+__all__ = ["RULES", "Guard", "Rule", "RuleSet"]
 
 _SLOT = re.compile(r"\{([a-z_0-9]+)\}")
 _MAX_TEMPLATE = 5000
+_NEVER_SKIPPED = ("emergency", "suicide")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,21 @@ class Rule:
         return all(not group.isdisjoint(found) for group in self.groups)
 
 
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """Who is writing, not what happened: when it fires, rules of `skip` do not.
+
+    A parent ("my daughter ...") or a teacher ("one of my students ...")
+    describing a child's situation, or a teenager worried about a friend, is
+    answered by the topic screens for them; the crisis screens are written to
+    the child in it. Emergency and suicide are never skipped.
+    """
+
+    id: str
+    skip: frozenset[str]
+    rule: Rule
+
+
 class RuleSet:
     """All rules, indexed by the terms of their first group."""
 
@@ -52,7 +68,8 @@ class RuleSet:
         )
         raw = [spec for _, spec in crisis] + list(data.get("topics") or [])
         self.rules: list[Rule] = [self._rule(spec, order) for order, spec in enumerate(raw)]
-        ids = [r.id for r in self.rules]
+        self.guards: list[Guard] = [self._guard(spec) for spec in data.get("guards") or []]
+        ids = [r.id for r in self.rules] + [g.id for g in self.guards]
         if len(set(ids)) != len(ids):
             raise ValueError("rules: duplicate rule id")
         self.terms.compile()
@@ -120,6 +137,13 @@ class RuleSet:
             whole=whole,
         )
 
+    def _guard(self, spec: dict[str, Any]) -> Guard:
+        skip = frozenset(str(c) for c in spec.get("skip") or [])
+        if not skip <= set(CATEGORIES) - set(_NEVER_SKIPPED):
+            raise ValueError(f"rules: {spec['id']}: cannot skip {sorted(skip)}")
+        rule = self._rule({**spec, "topic": next(iter(ALL_TOPICS))}, -1)
+        return Guard(id=str(spec["id"]), skip=skip, rule=rule)
+
     def first(self, normalised: str) -> Rule | None:
         """The highest-priority rule that fires on a normalised text, if any."""
         found = self.terms.find(self.lexicon.mask_idioms(normalised))
@@ -129,10 +153,18 @@ class RuleSet:
                 candidates[rule.order] = rule
         for rule in self._whole.get(normalised, ()):
             candidates[rule.order] = rule
+        skipped: set[str] = set()
         for order in sorted(candidates):
             rule = candidates[order]
-            if rule.fires(found, normalised):
-                return rule
+            if rule.category in skipped or not rule.fires(found, normalised):
+                continue
+            if rule.category is not None and rule.category not in _NEVER_SKIPPED:
+                for guard in self.guards:
+                    if rule.category in guard.skip and guard.rule.fires(found, normalised):
+                        skipped |= guard.skip
+                if rule.category in skipped:
+                    continue
+            return rule
         return None
 
 
