@@ -77,7 +77,7 @@ def event_from_json(data: Any) -> Event:
     kinds = [kind for kind in _KINDS if kind in data]
     unknown = sorted(set(data) - set(_KINDS) - {"lang"})
     if unknown:
-        raise EventError(f"unknown key {unknown[0]!r}; an event has one of: {', '.join(_KINDS)}")
+        raise EventError(f"unknown key; an event has one of: {', '.join(_KINDS)}")  # never echo input
     if len(kinds) != 1:
         raise EventError(f"an event has exactly one of: {', '.join(_KINDS)}")
     kind = kinds[0]
@@ -85,7 +85,7 @@ def event_from_json(data: Any) -> Event:
     if not isinstance(value, str):
         raise EventError(f"{kind!r} must be a string")
     if kind == "command" and value not in COMMANDS:
-        raise EventError(f"unknown command {value!r}; use one of: {', '.join(COMMANDS)}")
+        raise EventError(f"unknown command; use one of: {', '.join(COMMANDS)}")
     if kind == "media" and value not in MEDIA_KINDS:
-        raise EventError(f"unknown media {value!r}; use one of: {', '.join(MEDIA_KINDS)}")
+        raise EventError(f"unknown media; use one of: {', '.join(MEDIA_KINDS)}")
     return Event(kind=kind, value=value, lang=lang)

@@ -2,7 +2,9 @@
 
 It serves ``getUpdates`` from scripted updates (long polling), answers every method with a plausible
 result, records every request (validated against the spec by ``bot_api_spec``), and can fail the next
-calls of a method with 429 ``retry_after`` or a 5xx.
+calls of a method with 429 ``retry_after`` or a 5xx (``fail``), or with a broken connection (``fault``):
+a timeout (held, then dropped), a connection reset, or a cut-off JSON answer. A failed call is recorded
+with its ``fault``; ``delivered`` lists the calls that got an ok answer, i.e. what a user would see.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from aiohttp import web
 
 from tests.fakes.bot_api_spec import decode_form, validate
 
-__all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "FakeBotAPI", "Request"]
+__all__ = ["BOT_ID", "BOT_USERNAME", "FAULTS", "TOKEN", "FakeBotAPI", "Request"]
 
 TOKEN = "123456789:AAH-fake-token-for-tests-only_0123456"
 BOT_ID = 123456789
 BOT_USERNAME = "anshin_test_bot"
+FAULTS = ("timeout", "reset", "malformed")  # what ``fault`` can do besides an HTTP error status
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Request:
     params: dict[str, Any]
     problems: list[str]
     token: str
+    fault: str | None = None  # "429", "500", "timeout", ...: this call failed and delivered nothing
 
 
 @dataclass
@@ -38,7 +42,7 @@ class FakeBotAPI:
     requests: list[Request] = field(default_factory=list)
     base: str = ""
     _updates: list[dict[str, Any]] = field(default_factory=list)
-    _failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+    _failures: dict[str, list[tuple[int | str, float | None]]] = field(default_factory=dict)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -69,6 +73,17 @@ class FakeBotAPI:
         """The next ``times`` calls of ``method`` fail with ``status`` (429 with ``retry_after``)."""
         self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
+    def fault(self, method: str, kind: str, times: int = 1, hold: float = 1.0) -> None:
+        """The next ``times`` calls of ``method`` fail without an answer: ``timeout`` holds the request for
+        ``hold`` seconds and then drops the connection, ``reset`` drops it at once, ``malformed`` answers
+        502 with a cut-off JSON body (a proxy in front of the Bot API). None of them delivers anything."""
+        assert kind in FAULTS, kind
+        self._failures.setdefault(method, []).extend([(kind, hold)] * times)
+
+    def delivered(self, *methods: str) -> list[Request]:
+        """Calls that got an ok answer: each is a message a user sees."""
+        return [r for r in self.calls(*methods) if r.fault is None]
+
     def calls(self, *methods: str) -> list[Request]:
         return [r for r in self.requests if r.method in methods]
 
@@ -94,18 +109,35 @@ class FakeBotAPI:
             data = await request.json()
             form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
         params = decode_form(method, form)
-        self.requests.append(Request(method, params, validate(method, params), request.match_info["token"]))
+        record = Request(method, params, validate(method, params), request.match_info["token"])
+        self.requests.append(record)
         failures = self._failures.get(method)
+        if failures and isinstance(failures[0][0], str):
+            kind, hold = failures.pop(0)
+            record.fault = str(kind)
+            return await self._broken(request, str(kind), hold or 0.0)
         if failures:
             status, retry_after = failures.pop(0)
+            assert isinstance(status, int)
+            record.fault = str(status)
             description = _DESCRIPTIONS.get(status, "Error")
             body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
             if retry_after is not None:
-                body["parameters"] = {"retry_after": retry_after}
+                body["parameters"] = {"retry_after": int(retry_after)}
             return web.json_response(body, status=status)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         return web.json_response({"ok": True, "result": self._result(method, params)})
+
+    async def _broken(self, request: web.Request, kind: str, hold: float) -> web.Response:
+        if kind == "malformed":
+            cut = '{"ok": true, "result": {"message_id": 12'
+            return web.Response(status=502, text=cut, content_type="application/json")
+        if kind == "timeout":
+            await asyncio.sleep(hold)
+        if request.transport is not None:
+            request.transport.abort()  # no status line at all: the client sees the connection go
+        return web.Response(status=504)
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = params.get("offset")
