@@ -174,6 +174,7 @@ def test_near_misses_stay_calm(text: str) -> None:
         ("橋の手すりのぼれるか見てきた", "suicide"),
         ("友達が明日飛び降りるって言ってる", "suicide"),
         ("みんな今までごめんね さよなら", "suicide"),
+        ("もう全部おわりにしたい", "suicide"),
         # sexual images, said without saying what the picture was
         ("sent him something i shouldnt have and now he wont delete it", "sexual_images"),
         ("we did stuff on video chat and he recorded it", "sexual_images"),
@@ -276,6 +277,8 @@ def test_guards_never_hide_danger_or_self_harm() -> None:
         "my mom will kill me if im late again",
         "小さいころ兄によく遊んでもらった",
         "家の前で友達が待ってる",
+        "sorry for everything i said, bye for now",
+        "my dad hit me with the worst joke",
     ],
 )
 def test_round2_near_misses_stay_calm(text: str) -> None:
