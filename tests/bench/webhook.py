@@ -1,0 +1,275 @@
+"""Benchmark: real-shaped updates posted over HTTP to `anshin telegram --webhook`, on 127.0.0.1 only.
+
+Run: python tests/bench/webhook.py [--updates 20000] [--users 100000] [--concurrency 16] [--short]
+Three phases, each bounded in count and time:
+  1. one worker: updates/s and p50/p99 latency (the time from POST to 200: the update handled, its Bot
+     API calls answered by a small fake Bot API server in its own process);
+  2. the same worker's RSS before and after updates from --users distinct chat ids;
+  3. three workers behind Debian's nginx (deploy/nginx.conf on plain HTTP), if nginx is installed.
+Updates are a third /start, a third button presses (real button ids), a third typed text.
+Targets on a 2-core machine: one worker >= 1,500 updates/s with p99 < 50 ms; RSS growth < 10 MB across
+100,000 users. --short (CI) runs a few thousand updates and prints the same figures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+TOKEN = "123456789:AAH-bench-token-not-real_0123456789"
+SECRET = "bench-secret_0123456789abcdef"
+HOOK = "/telegram/hook"
+TIME_LIMIT = 300.0  # seconds for any one phase, whatever the counts
+_BOT = {"id": 123456789, "is_bot": True, "first_name": "Anshin", "username": "anshin_bench_bot"}
+
+
+# --- a fake Bot API in its own process: canned answers, a call counter ------------------------------------
+
+
+def serve_fake_api(port: int) -> None:
+    calls = [0]
+    message = json.dumps({"ok": True, "result": {"message_id": 1, "date": 0, "text": "ok", "from": _BOT,
+                                                 "chat": {"id": 1, "type": "private", "first_name": "U"}}})
+    answers = {"getMe": json.dumps({"ok": True, "result": _BOT}), "sendMessage": message, "editMessageText": message}
+    true = json.dumps({"ok": True, "result": True})
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        calls[0] += 1
+        return web.Response(text=answers.get(request.match_info["method"], true), content_type="application/json")
+
+    async def count(request: web.Request) -> web.Response:
+        return web.Response(text=str(calls[0]))
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", handle)
+    app.router.add_get("/calls", count)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# --- processes ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"process {process.args!r} did not start listening on {port}")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def started(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, process)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def worker_args(api_port: int, port: int) -> tuple[list[str], dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSHIN_")}
+    env.update(ANSHIN_TELEGRAM_TOKEN=TOKEN, ANSHIN_TELEGRAM_API=f"http://127.0.0.1:{api_port}",
+               ANSHIN_WEBHOOK_URL=f"https://bot.example.org{HOOK}", ANSHIN_WEBHOOK_SECRET=SECRET,
+               ANSHIN_HOST="127.0.0.1", ANSHIN_PORT=str(port), ANSHIN_LOG_LEVEL="WARNING",
+               PYTHONPATH=str(ROOT))
+    return [sys.executable, "-m", "bot", "telegram", "--webhook"], env
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --- load ------------------------------------------------------------------------------------------------------
+
+
+def button_ids() -> list[str]:
+    from bot.engine import Engine, Event, load_content
+
+    engine = Engine(load_content(ROOT))
+    ids = [i for lang in ("ja", "en") for r in engine.handle(Event("start", "", lang)) for i in r.button_ids()]
+    more = [i for b in ids[:4] for r in engine.handle(Event("press", b)) for i in r.button_ids()]
+    return ids + more
+
+
+def update(n: int, chat_id: int, buttons: list[str]) -> bytes:
+    user = {"id": chat_id, "is_bot": False, "first_name": "U", "language_code": "ja" if n % 2 else "en"}
+    chat = {"id": chat_id, "type": "private", "first_name": "U"}
+    if n % 3 == 1:
+        message = {"message_id": 5, "date": 1_760_000_000, "chat": chat, "text": "…", "from": _BOT}
+        body: dict[str, Any] = {"update_id": n, "callback_query": {
+            "id": str(4_000_000 + n), "from": user, "message": message, "chat_instance": "1",
+            "data": buttons[n % len(buttons)]}}
+    else:
+        text = "/start" if n % 3 == 0 else "知らない人に会おうって言われた"
+        body = {"update_id": n, "message": {"message_id": n, "date": 1_760_000_000, "chat": chat, "from": user,
+                                            "text": text}}
+        if text.startswith("/"):
+            body["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 6}]
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+async def load(url: str, count: int, concurrency: int, first_chat: int, chats: int,
+               buttons: list[str]) -> tuple[float, list[float], dict[int, int]]:
+    """POST ``count`` updates from ``chats`` distinct chat ids, ``concurrency`` at a time.
+    Returns updates/s, the latencies in seconds, and the count of each status."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    next_n = iter(range(count))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    began = time.perf_counter()
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        for n in next_n:
+            if time.perf_counter() - began > TIME_LIMIT:
+                return
+            body = update(n, first_chat + n % chats, buttons)
+            sent = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+            latencies.append(time.perf_counter() - sent)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+    return len(latencies) / (time.perf_counter() - began), latencies, statuses
+
+
+def report(name: str, rate: float, latencies: list[float], statuses: dict[int, int]) -> None:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    print(f"{name:28s} {len(ordered):7,d} updates  {rate:7,.0f} updates/s  p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  "
+          f"statuses {statuses}", flush=True)
+
+
+async def api_calls(api_port: int) -> int:
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{api_port}/calls") as r:
+        return int(await r.text())
+
+
+# --- phases ------------------------------------------------------------------------------------------------------
+
+
+async def one_worker(args: argparse.Namespace, api_port: int, buttons: list[str]) -> None:
+    port = free_port()
+    command, env = worker_args(api_port, port)
+    with started(command, port, env) as worker:
+        url = f"http://127.0.0.1:{port}{HOOK}"
+        await load(url, args.warmup, args.concurrency, 1, 1000, buttons)  # imports, caches, connections
+        calls, cpu, began = await api_calls(api_port), cpu_seconds(worker.pid), time.perf_counter()
+        rate, latencies, statuses = await load(url, args.updates, args.concurrency, 10_000, args.updates, buttons)
+        report("one worker", rate, latencies, statuses)
+        cpu, wall = cpu_seconds(worker.pid) - cpu, time.perf_counter() - began
+        print(f"{'':28s} worker CPU {cpu / wall:.2f} cores, {cpu / len(latencies) * 1e6:.0f} µs per update "
+              f"(the rest of the machine runs the load generator and the fake Bot API)")
+        print(f"{'':28s} Bot API calls per update: {(await api_calls(api_port) - calls) / args.updates:.2f}")
+        before = rss_mb(worker.pid)
+        rate, latencies, statuses = await load(url, args.users, args.concurrency, 1_000_000, args.users, buttons)
+        after = rss_mb(worker.pid)
+        report(f"one worker, {args.users:,} users", rate, latencies, statuses)
+        print(f"{'':28s} RSS before {before:.1f} MB, after {after:.1f} MB: growth {after - before:+.1f} MB "
+              f"across {args.users:,} distinct chat ids (target < 10 MB for 100,000)", flush=True)
+
+
+async def behind_nginx(args: argparse.Namespace, api_port: int, buttons: list[str]) -> None:
+    from shutil import which
+
+    binary = which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary is None:
+        print("three workers behind nginx: skipped, nginx is not installed (apt-get install nginx)")
+        return
+    from tests.test_scale_out import nginx_conf
+
+    ports = [free_port() for _ in range(3)]
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(prefix="anshin-bench-") as tmp:
+        for port in ports:
+            command, env = worker_args(api_port, port)
+            stack.enter_context(started(command, port, env))
+        prefix, front = Path(tmp), free_port()
+        conf = nginx_conf(prefix, front, ports).replace(f"access_log {prefix}/access.log anshin;", "access_log off;")
+        (prefix / "nginx.conf").write_text(conf, encoding="utf-8")
+        stack.enter_context(started([binary, "-e", f"{prefix}/error.log", "-p", f"{prefix}/", "-c",
+                                     f"{prefix}/nginx.conf", "-g", f"pid {prefix}/nginx.pid; daemon off;"], front))
+        url = f"http://127.0.0.1:{front}{HOOK}"
+        await load(url, args.warmup, args.concurrency, 1, 1000, buttons)
+        rate, latencies, statuses = await load(url, args.updates, args.concurrency, 20_000_000, args.updates, buttons)
+        report("three workers behind nginx", rate, latencies, statuses)
+
+
+async def main(args: argparse.Namespace) -> None:
+    print(f"cpus {os.cpu_count()}, concurrency {args.concurrency}, loopback only", flush=True)
+    buttons = button_ids()
+    api_port = free_port()
+    with started([sys.executable, __file__, "--fake-api", str(api_port)], api_port):
+        await one_worker(args, api_port, buttons)
+        await behind_nginx(args, api_port, buttons)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--updates", type=int, default=20_000, help="updates per throughput phase")
+    parser.add_argument("--users", type=int, default=100_000, help="distinct chat ids for the RSS phase")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (Telegram: up to 100)")
+    parser.add_argument("--warmup", type=int, default=2_000)
+    parser.add_argument("--short", action="store_true", help="CI: 3,000 updates, 5,000 users, prints figures")
+    parser.add_argument("--fake-api", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.fake_api is not None:
+        serve_fake_api(args.fake_api)
+        return
+    if args.short:
+        args.updates, args.users, args.warmup = 3_000, 5_000, 500
+    for value in (args.updates, args.users, args.concurrency, args.warmup):
+        if not 1 <= value <= 1_000_000:
+            raise SystemExit("counts must be between 1 and 1,000,000")
+    asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,25 @@
+"""The webhook load benchmark runs in CI in its short mode. Speed is measured, not asserted
+(tests/README.md): this checks only that the benchmark completes and prints its figures."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT
+
+
+@pytest.mark.slow
+def test_the_webhook_benchmark_completes_in_short_mode_and_prints_its_figures() -> None:
+    done = subprocess.run([sys.executable, str(PROJECT / "tests/bench/webhook.py"), "--short"],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    sys.stdout.write(out)
+    figures = re.compile(r"updates/s\s+p50\s+[\d.]+ ms\s+p99\s+[\d.]+ ms\s+statuses \{200: \d+\}")
+    assert re.search(r"^one worker .*" + figures.pattern, out, re.M), out
+    assert re.search(r"RSS before [\d.]+ MB, after [\d.]+ MB: growth [-+][\d.]+ MB", out), out
+    assert re.search(r"^three workers behind nginx .*" + figures.pattern, out, re.M) or "nginx is not installed" in out
