@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -52,7 +53,7 @@ class AiogramPolling:
 
     def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None) -> None:
         self.api, self.engine, self.gate = api, engine, gate
-        self.done = 0
+        self.done: Counter[int] = Counter()  # update_id -> times handled (concurrent updates finish in any order)
 
     async def start(self) -> None:
         self.dispatcher = create_dispatcher(self.engine, gate=self.gate)
@@ -62,7 +63,7 @@ class AiogramPolling:
             try:
                 return await feed(*args, **kwargs)
             finally:
-                self.done += 1
+                self.done[args[1].update_id] += 1
 
         self.dispatcher.feed_update = counted  # type: ignore[method-assign]
         bot = create_bot(TOKEN, self.api.base, retry=FAST_RETRY)
@@ -75,9 +76,10 @@ class AiogramPolling:
         await asyncio.wait_for(self.task, 5)
 
     async def send(self, update: dict[str, Any]) -> int:
-        expected = self.done + 1
+        update_id = update["update_id"]
+        expected = self.done[update_id] + 1
         self.api.push(update)
-        await _until(lambda: self.done >= expected, "update not handled")
+        await _until(lambda: self.done[update_id] >= expected, "update not handled")
         return 200
 
     async def post(self, body: bytes, secret: str | None) -> int:
@@ -126,10 +128,10 @@ class PtbPolling:
 
     def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None) -> None:
         self.api, self.engine, self.gate = api, engine, gate
-        self.done = 0
+        self.done: Counter[int] = Counter()  # update_id -> times handled (concurrent updates finish in any order)
 
-    async def _count(self, update: object, context: object) -> None:
-        self.done += 1
+    async def _count(self, update: Update, context: object) -> None:
+        self.done[update.update_id] += 1
 
     async def start(self) -> None:
         bot = ptb.create_bot(TOKEN, self.api.base, retry=FAST_POLICY)
@@ -144,9 +146,10 @@ class PtbPolling:
         await asyncio.wait_for(self.task, 5)
 
     async def send(self, update: dict[str, Any]) -> int:
-        expected = self.done + 1
+        update_id = update["update_id"]
+        expected = self.done[update_id] + 1
         self.api.push(update)
-        await _until(lambda: self.done >= expected, "update not handled")
+        await _until(lambda: self.done[update_id] >= expected, "update not handled")
         return 200
 
     async def post(self, body: bytes, secret: str | None) -> int:
