@@ -1,7 +1,7 @@
 """The Telegram channel end to end: real HTTP to a fake Bot API server, in polling and webhook mode.
 
-Every scenario runs once per entry of ``HARNESSES`` (aiogram polling, aiogram webhook; issue 5 adds
-python-telegram-bot). Every request the bot makes is checked against the Bot API spec after each test.
+Every scenario runs once per entry of ``HARNESSES`` (aiogram and python-telegram-bot, each polling and
+by webhook): one suite, two adapters. Every request the bot makes is checked against the Bot API spec after each test.
 """
 
 from __future__ import annotations
@@ -229,10 +229,12 @@ def test_the_spec_validator_rejects_bad_requests() -> None:
     assert validate("setMyCommands", {"commands": [{"command": "start"}]}) != []
 
 
-async def test_flood_control_drops_extra_answers_but_never_an_emergency(api: FakeBotAPI, fixture_engine: Engine):
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_flood_control_drops_extra_answers_but_never_an_emergency(api: FakeBotAPI, fixture_engine: Engine,
+                                                                        framework: str):
     from bot.channels.telegram_common import FloodGate
 
-    harness = HARNESSES["aiogram-webhook"](api, fixture_engine, FloodGate(limit=2, window=60))
+    harness = HARNESSES[f"{framework}-webhook"](api, fixture_engine, FloodGate(limit=2, window=60))
     await harness.start()
     user = Updates(lang="ja")
     for _ in range(4):

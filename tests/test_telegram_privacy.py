@@ -115,3 +115,13 @@ def test_framework_records_keep_their_wording_and_lose_every_value() -> None:
     assert record.exc_info is None and leaked(logging.Formatter().format(record)) == []
     plain = logging.LogRecord("aiogram.dispatcher", logging.INFO, __file__, 1, "Start polling", (), None)
     assert WithholdDetails().filter(plain) and plain.getMessage() == "Start polling"
+
+
+def test_every_python_telegram_bot_and_httpx_logger_is_filtered() -> None:
+    """A logger's filter sees only its own records: each of PTB's, httpx's and httpcore's loggers needs one."""
+    telegram_ptb.quiet_framework_loggers()
+    loggers = [(name, logger) for name, logger in logging.Logger.manager.loggerDict.items()
+               if isinstance(logger, logging.Logger) and name.split(".")[0] in ("telegram", "httpx", "httpcore")]
+    assert {"telegram.Bot", "telegram.ext.Application", "telegram.ext.Updater", "httpx"} <= {n for n, _ in loggers}
+    assert [n for n, logger in loggers if not any(isinstance(f, WithholdDetails) for f in logger.filters)] == []
+    assert logging.getLogger("httpx").level == logging.WARNING  # its INFO line holds the URL, token included
