@@ -1,10 +1,13 @@
-"""Benchmark: updates per second through aiogram's ``Dispatcher.feed_update``, Anshin vs a bare echo bot.
+"""Benchmark: updates per second, Anshin vs a bare echo bot, on aiogram and on python-telegram-bot.
 
 Run: python tests/bench/telegram.py [--updates 20000] [--rounds 3]
-Both bots get the same updates (a third /start, a third button presses, a third typed text, from many
-users), parsed from JSON on every round, and answer through the same fake session, which serialises
-each request like aiogram's aiohttp session and returns a canned Bot API response (no network).
-Prints both rates and the cost ratio (Anshin's time per update / echo's). Target: ratio <= 1.5.
+All four bots get the same updates (a third /start, a third button presses, a third typed text, from
+many users), parsed from JSON on every round: aiogram's through ``Dispatcher.feed_update`` with a fake
+session that serialises each request like aiogram's aiohttp session; PTB's through
+``Application.process_update`` with a fake HTTPXRequest that serialises like PTB's (``json_parameters``),
+under Anshin's retry layer for Anshin. Both return canned Bot API responses (no network).
+Prints the rates, each framework's cost ratio (Anshin's time per update / its echo bot's; target <= 1.5)
+and PTB's cost relative to aiogram's.
 """
 
 from __future__ import annotations
@@ -19,14 +22,19 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # instead of tests/bench: this telegram.py would shadow python-telegram-bot
 
 from aiogram import Bot, Dispatcher, Router  # noqa: E402
 from aiogram.client.session.base import BaseSession  # noqa: E402
 from aiogram.methods import TelegramMethod  # noqa: E402
 from aiogram.methods.base import TelegramType  # noqa: E402
 from aiogram.types import CallbackQuery, Message, Update  # noqa: E402
+from telegram import Update as PtbUpdate  # noqa: E402
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ExtBot, MessageHandler  # noqa: E402
+from telegram.ext import filters as ptb_filters  # noqa: E402
+from telegram.request import HTTPXRequest, RequestData  # noqa: E402
 
+from bot.channels import telegram_ptb  # noqa: E402
 from bot.channels.telegram_aiogram import Retry, create_dispatcher  # noqa: E402
 from bot.engine import ContentError, Engine, Event, load_content  # noqa: E402
 
@@ -62,6 +70,50 @@ class FakeSession(BaseSession):
                              chunk_size: int = 65536, raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
         raise NotImplementedError("the benchmark never downloads")
         yield b""  # pragma: no cover
+
+
+class FakeRequest(HTTPXRequest):
+    """Serialises every request as PTB's HTTPXRequest does (``json_parameters``), then answers from memory."""
+
+    calls = 0
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if request_data is not None:
+            request_data.json_parameters  # noqa: B018 - the serialisation HTTPXRequest sends
+        self.calls += 1
+        return 200, _RESULTS.get(url.rsplit("/", 1)[-1], _TRUE).encode()
+
+
+class FakeRetryingRequest(telegram_ptb.Retry, FakeRequest):
+    """Anshin's PTB retry layer over the fake: what ``telegram_ptb.create_bot`` puts under the bot."""
+
+
+PtbApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+def ptb_echo() -> PtbApp:
+    async def echo(update: PtbUpdate, context: Any) -> None:
+        if update.message is not None:
+            await context.bot.send_message(chat_id=update.message.chat.id, text=update.message.text or "…")
+
+    async def press(update: PtbUpdate, context: Any) -> None:
+        query = update.callback_query
+        if query is not None:
+            await context.bot.answer_callback_query(query.id)
+            if query.message is not None:
+                await context.bot.send_message(chat_id=query.message.chat.id, text=query.data or "…")
+
+    app: PtbApp = ApplicationBuilder().bot(ExtBot(TOKEN, request=FakeRequest())).job_queue(None).updater(None).build()
+    app.add_handlers([MessageHandler(ptb_filters.UpdateType.MESSAGE, echo), CallbackQueryHandler(press)])
+    return app
+
+
+async def measure_ptb(app: PtbApp, updates: list[dict[str, Any]]) -> float:
+    started = time.perf_counter()
+    for raw in updates:
+        await app.process_update(PtbUpdate.de_json(raw, app.bot))
+    return time.perf_counter() - started
 
 
 def echo_dispatcher() -> Dispatcher:
@@ -125,18 +177,39 @@ async def main() -> None:
     anshin_session.middleware(Retry())
     anshin_bot, echo_bot = Bot(TOKEN, session=anshin_session), Bot(TOKEN, session=echo_session)
     anshin, echo = create_dispatcher(anshin_engine), echo_dispatcher()
-    await measure(anshin, anshin_bot, updates[:500])  # warm up both (getMe, caches)
+    ptb_request = FakeRetryingRequest()
+    ptb_anshin = telegram_ptb.create_application(anshin_engine, telegram_ptb.create_bot(TOKEN, request=ptb_request),
+                                                 polling=False)
+    ptb_plain = ptb_echo()
+    for app in (ptb_anshin, ptb_plain):
+        await app.initialize()  # getMe
+    runs = {
+        "aiogram anshin": lambda: measure(anshin, anshin_bot, updates),
+        "aiogram echo": lambda: measure(echo, echo_bot, updates),
+        "ptb anshin": lambda: measure_ptb(ptb_anshin, updates),
+        "ptb echo": lambda: measure_ptb(ptb_plain, updates),
+    }
+    await measure(anshin, anshin_bot, updates[:500])  # warm up all four (getMe, caches)
     await measure(echo, echo_bot, updates[:500])
-    best = {"anshin": float("inf"), "echo": float("inf")}
-    for _ in range(args.rounds):  # interleaved, so machine noise hits both alike
-        best["echo"] = min(best["echo"], await measure(echo, echo_bot, updates))
-        best["anshin"] = min(best["anshin"], await measure(anshin, anshin_bot, updates))
-    for name in ("anshin", "echo"):
+    await measure_ptb(ptb_anshin, updates[:500])
+    await measure_ptb(ptb_plain, updates[:500])
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(args.rounds):  # interleaved, so machine noise hits all alike
+        for name, run in runs.items():
+            best[name] = min(best[name], await run())
+    for name in runs:
         rate, cost = args.updates / best[name], best[name] / args.updates * 1e6
-        print(f"{name:7s} {rate:10,.0f} updates/s  ({cost:6.1f} µs/update)")
-    print(f"ratio    {best['anshin'] / best['echo']:.2f}x echo's cost per update (target <= 1.5x); "
-          f"API calls per round: anshin {anshin_session.calls // (args.rounds + 1)}, "
-          f"echo {echo_session.calls // (args.rounds + 1)}")
+        print(f"{name:15s} {rate:10,.0f} updates/s  ({cost:6.1f} µs/update)")
+    for framework in ("aiogram", "ptb"):
+        print(f"ratio {framework:8s} {best[framework + ' anshin'] / best[framework + ' echo']:.2f}x echo's cost "
+              "per update (target <= 1.5x)")
+    print(f"ptb/aiogram    anshin {best['ptb anshin'] / best['aiogram anshin']:.2f}x, "
+          f"echo {best['ptb echo'] / best['aiogram echo']:.2f}x aiogram's cost per update")
+    rounds = args.rounds + 1
+    print(f"API calls per round: aiogram anshin {anshin_session.calls // rounds}, echo {echo_session.calls // rounds}; "
+          f"ptb anshin {(ptb_request.calls - 1) // rounds}")
+    for app in (ptb_anshin, ptb_plain):
+        await app.shutdown()
 
 
 if __name__ == "__main__":
