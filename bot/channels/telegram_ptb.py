@@ -18,13 +18,7 @@ from functools import lru_cache
 from typing import Any, TypeAlias
 
 from aiohttp import web
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Update,
-)
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     Application,
