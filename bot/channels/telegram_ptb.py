@@ -272,15 +272,62 @@ async def poll(application: AnyApplication, stop: asyncio.Event | None = None, h
                     await application.stop()
 
 
+_MESSAGES = ("message", "edited_message", "channel_post", "edited_channel_post", "business_message",
+             "edited_business_message")
+
+
+def _is(value: object, kind: type) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _user_ok(user: object) -> bool:
+    return user is None or (isinstance(user, dict) and _is(user.get("id"), int)
+                            and isinstance(user.get("language_code", ""), str))
+
+
+def _message_ok(message: object) -> bool:
+    if not isinstance(message, dict):
+        return False
+    chat = message.get("chat")
+    return (isinstance(chat, dict) and _is(chat.get("id"), int) and isinstance(chat.get("type"), str)
+            and _is(message.get("message_id"), int) and _user_ok(message.get("from"))
+            and all(isinstance(message.get(name, ""), str) for name in ("text", "caption")))
+
+
+def readable(raw: dict[str, Any]) -> bool:
+    """The fields PTB's handlers read have the Bot API's types. PTB does not check them (aiogram's
+    pydantic models do): a forged or mangled update could make it fail on a list where an id belongs."""
+    for name in _MESSAGES:
+        if name in raw and not _message_ok(raw[name]):
+            return False
+    query = raw.get("callback_query")
+    if query is not None and not (isinstance(query, dict) and isinstance(query.get("id"), str)
+                                  and _user_ok(query.get("from")) and query.get("from") is not None
+                                  and isinstance(query.get("data", ""), str)
+                                  and ("message" not in query or _message_ok(query["message"]))):
+        return False
+    for name in ("my_chat_member", "chat_member"):
+        change = raw.get(name)
+        if change is not None and not (
+                isinstance(change, dict) and _message_ok({**change, "message_id": 0})
+                and change.get("from") is not None
+                and all(isinstance(change.get(k), dict) and isinstance(change[k].get("status"), str)
+                        for k in ("old_chat_member", "new_chat_member"))):
+            return False
+    return True
+
+
 def webhook_app(application: AnyApplication, secret: str, path: str,
                 metrics: ReachMetrics | None = None) -> web.Application:
     """``telegram_common.webhook_app`` feeding PTB: the update is handled before Telegram gets its 200."""
 
     async def feed(raw: dict[str, Any]) -> None:
+        if not readable(raw):
+            return  # not a shape Telegram sends: do not make Telegram resend it
         try:
             update = Update.de_json(raw, application.bot)
-        except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
-            return  # a shape PTB cannot read: do not make Telegram resend it
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError, OverflowError, OSError):
+            return  # a shape PTB cannot read (OverflowError, OSError: a date out of range): not resent
         await application.process_update(update)
 
     return common.webhook_app(feed, secret, path, metrics)

@@ -257,14 +257,14 @@ def cli() -> None:
     parser.add_argument("--users", type=int, default=100_000, help="distinct chat ids for the RSS phase")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (Telegram: up to 100)")
     parser.add_argument("--warmup", type=int, default=2_000)
-    parser.add_argument("--short", action="store_true", help="CI: 3,000 updates, 5,000 users, prints figures")
+    parser.add_argument("--short", action="store_true", help="CI: 2,000 updates, 3,000 users, prints figures")
     parser.add_argument("--fake-api", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fake_api is not None:
         serve_fake_api(args.fake_api)
         return
     if args.short:
-        args.updates, args.users, args.warmup = 3_000, 5_000, 500
+        args.updates, args.users, args.warmup = 2_000, 3_000, 300
     for value in (args.updates, args.users, args.concurrency, args.warmup):
         if not 1 <= value <= 1_000_000:
             raise SystemExit("counts must be between 1 and 1,000,000")
