@@ -41,9 +41,8 @@ IDS = (str(USER_ID), str(OTHER_USER_ID), str(abs(GROUP_ID)), *(str(UPDATE_ID + n
 # is also looked for as JSON escapes and percent-encoded; ids as digits.
 NEEDLES = ("canary", JAPANESE, json.dumps(JAPANESE)[1:-1], urllib.parse.quote(JAPANESE), *IDS)
 SECRET = "privacy-proof_secret-0123456789"
-# `anshin telegram` per adapter: the environment that selects it. python-telegram-bot (issue 5): add its
-# entry here once the CLI can run it, and every Telegram process below runs on it too.
-TELEGRAM_ADAPTERS: dict[str, dict[str, str]] = {"aiogram": {}}
+# `anshin telegram` per adapter: the options that select it. Every Telegram process below runs on each.
+TELEGRAM_ADAPTERS: dict[str, list[str]] = {"aiogram": [], "ptb": ["--framework", "ptb"]}
 
 
 def findings(outputs: dict[str, str]) -> list[str]:
@@ -241,9 +240,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def telegram_env(api: FakeBotAPI, adapter: str, **extra: str) -> dict[str, str]:
+def telegram_env(api: FakeBotAPI, **extra: str) -> dict[str, str]:
     return {"ANSHIN_TELEGRAM_TOKEN": TOKEN, "ANSHIN_TELEGRAM_API": api.base, "ANSHIN_CAMPAIGNS": "spring2027",
-            **TELEGRAM_ADAPTERS[adapter], **extra}
+            **extra}
 
 
 def fail_some_calls(api: FakeBotAPI) -> None:
@@ -259,7 +258,7 @@ async def test_telegram_polling_keeps_nothing(sandbox: Sandbox, adapter: str) ->
     api = FakeBotAPI()
     await api.start()
     try:
-        process = await sandbox.start("-m", "bot", "telegram", **telegram_env(api, adapter))
+        process = await sandbox.start("-m", "bot", "telegram", *TELEGRAM_ADAPTERS[adapter], **telegram_env(api))
         await api.wait_for("getUpdates", 1, timeout=30)
         fail_some_calls(api)
         api.push(*telegram_script())
@@ -281,8 +280,8 @@ async def test_telegram_webhook_keeps_nothing(sandbox: Sandbox, adapter: str) ->
     url = f"http://127.0.0.1:{port}/telegram/hook"
     statuses: list[int] = []
     try:
-        process = await sandbox.start("-m", "bot", "telegram", "--webhook", **telegram_env(
-            api, adapter, ANSHIN_WEBHOOK_URL=url, ANSHIN_WEBHOOK_SECRET=SECRET, ANSHIN_HOST="127.0.0.1",
+        process = await sandbox.start("-m", "bot", "telegram", "--webhook", *TELEGRAM_ADAPTERS[adapter], **telegram_env(
+            api, ANSHIN_WEBHOOK_URL=url, ANSHIN_WEBHOOK_SECRET=SECRET, ANSHIN_HOST="127.0.0.1",
             ANSHIN_PORT=str(port)))
         await api.wait_for("setWebhook", 1, timeout=30)
         fail_some_calls(api)
