@@ -144,15 +144,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_a_dropped_reply_is_counted_on_the_metrics_page(api: FakeBotAPI) -> None:
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_a_dropped_reply_is_counted_on_the_metrics_page(api: FakeBotAPI, framework: str) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     secret = "faults-secret_0123456789"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSHIN_")}
     env.update(ANSHIN_TELEGRAM_TOKEN=TOKEN, ANSHIN_TELEGRAM_API=api.base, ANSHIN_CONTENT=str(FIXTURE_CONTENT),
                ANSHIN_WEBHOOK_URL=url, ANSHIN_WEBHOOK_SECRET=secret, ANSHIN_PORT=str(port))
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "telegram", "--webhook", env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    args = ["-m", "bot", "telegram", "--webhook", "--framework", framework]
+    process = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE)
     try:
         await api.wait_for("setWebhook", 1, timeout=30)
         api.fail("sendMessage", 403, times=2)  # the user blocked the bot: not retried, dropped at once
