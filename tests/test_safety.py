@@ -328,3 +328,134 @@ def test_package_is_pure() -> None:
         [sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+# Round 3 (#7): written after the rules were widened on the kinds of phrasing
+# blind4 missed, and not in any evaluation file: danger now said indirectly,
+# notes "just in case", pay-or-we-post, neglect and an unsafe home, adults with
+# power over the teenager, money for next to nothing, apps nobody else sees.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # danger now: the same person still there, dragged, a feared person here, a car, the wrong way
+        ("かえしてもらえない、しらないひとの車のなか", "emergency"),
+        ("同じおじさんがさっきから2駅ずっと同じ車両にいる", "emergency"),
+        ("知らない男に腕ひっぱられてる 車の方", "emergency"),
+        ("元彼が今バイト先の出口で待ってる、こわい", "emergency"),
+        ("あいつが玄関の前でナイフもってる", "emergency"),
+        ("same guy got off at my stop and hes still behind me", "emergency"),
+        ("a van keeps circling the block and slowed down next to me", "emergency"),
+        ("the driver isnt taking me home, we passed my stop like 10 min ago", "emergency"),
+        ("my ex showed up outside my work and says hes not leaving, im scared", "emergency"),
+        ("hes dragging me to his car", "emergency"),
+        # suicide: notes and giving things away "just in case"; 消えたい without both a laugh and a trivial cause
+        ("wrote letters to my mom and my brother just in case", "suicide"),
+        ("gave away my stuff to my friends, just in case", "suicide"),
+        ("消えちゃいたい笑", "suicide"),
+        ("部活つらすぎて消えたい", "suicide"),
+        # sexual images: euphemisms, pay or it gets sent
+        ("he screenshotted my snap and it wasnt a normal one", "sexual_images"),
+        ("pay 300 in gift cards or your pics go to your followers", "sexual_images"),
+        ("お金払わないと写真フォロワーにばらまくって", "sexual_images"),
+        ("someone said send $100 or ill send your video to everyone you know", "sexual_images"),
+        # abuse at home: left alone for days, no doctor, "a game", unsafe, shut out
+        ("ママが1週間帰ってこない、ご飯もない", "abuse_home"),
+        ("my mom hasnt been home in 4 days and theres no food", "abuse_home"),
+        ("熱あっても病院に行かせてもらえない", "abuse_home"),
+        ("my parents wont take me to the doctor even when im really sick", "abuse_home"),
+        ("my cousin makes me do things and says its our secret game", "abuse_home"),
+        ("i dont feel safe at my dads anymore", "abuse_home"),
+        ("家にいると怖い", "abuse_home"),
+        ("dad locked me out again for the night, im on the porch", "abuse_home"),
+        # sexual assault: adults with power, "did something", is it assault
+        ("my coach keeps touching my thigh when we are alone", "sexual_assault"),
+        ("the piano teacher tries to kiss me after lessons", "sexual_assault"),
+        ("塾の先生が二人きりになるとキスしてくる", "sexual_assault"),
+        ("バイト先の店長に触られる", "sexual_assault"),
+        ("is it rape if i didnt fight back", "sexual_assault"),
+        ("抵抗できなかったけど性暴力になるの？", "sexual_assault"),
+        ("my friends dad did something to me when i slept over", "sexual_assault"),
+        ("my friends older brother touched me while i was asleep", "sexual_assault"),
+        # paid dating: money for next to nothing, worn clothes, photo jobs, met for money
+        ("a man offered 300 just to have lunch with him", "paid_dating"),
+        ("ご飯食べるだけで3万くれるって言われた", "paid_dating"),
+        ("someone wants to pay for my worn socks", "paid_dating"),
+        ("体操服売ってくれたら1万って言われた", "paid_dating"),
+        ("制服で写真撮らせてくれたら2万あげるって", "paid_dating"),
+        ("cafe job where you talk with older men in uniform", "paid_dating"),
+        ("お金もらえるって言われて会っちゃった", "paid_dating"),
+        ("おじさんとお話するだけのバイト誘われた", "paid_dating"),
+        # grooming: an app nobody else sees
+        ("親に見られないアプリで話そうって言われた", "grooming"),
+        ("he wants to talk on an app with disappearing messages", "grooming"),
+        ("履歴が残らないアプリに移ろうって", "grooming"),
+    ],
+)
+def test_unseen_phrasings_round3(text: str, category: str) -> None:
+    assert assess(text).category == category, assess(text).rule
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("my daughter told me her uncle touched her, who do we call", "parent.victim"),
+        ("娘が知らない人から荷物を受け取ってて、誰からか言わない", "parent.signs"),
+        ("one of my year 8s disclosed that her dad hits her, what should i do", "school.disclosure"),
+        ("my friend told me her dad hits her, what should i do", "teen.friend"),
+        ("友達が援交してるっぽい、どうすればやめさせられる", "teen.friend"),
+        ("how do i put snapchat on ghost mode", "teen.privacy"),
+        ("my real name and address are on a forum", "teen.posted"),
+        ("im lonely, is there someone i can talk to", "help.talk"),
+    ],
+)
+def test_round3_reporters_and_questions_go_to_their_topic(text: str, topic: str) -> None:
+    a = assess(text)
+    assert (a.category, a.topic) == (None, topic), a.rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mom is gonna kill me i forgot to do the dishes",
+        "my dad is going to kill me i crashed his car",
+        "テスト終わった消えたいw",
+        "月曜だるい消えたい笑",
+        "同じ人がずっと一位でつまらん",
+        "同じ人と何回も話した",
+        "the bus driver passed my stop so i walked",
+        "my dog is dragging me on our walk lol",
+        "包丁の持ち方教えて",
+        "my ex is at the party rn lol",
+        "wrote notes just in case the test covers chapter 5",
+        "pay $10 a month or your account goes to free tier",
+        "親が出張で3日帰ってこない、自由！",
+        "my sister makes me do her chores and says its a game",
+        "got kicked out of class again lol",
+        "my teacher hugged me at graduation",
+        "my coach touched my shoulder to fix my form",
+        "a guy did something to my bike",
+        "mom paid $200 for my school uniform",
+        "selling my old uniform to a younger student",
+        "my mom pays me 500 just to walk the dog",
+        "卒アルの制服写真撮影いつ？",
+        "お金ないから友達と会えない",
+        "car keeps circling looking for parking",
+        "ママが今玄関の前にいる",
+        "can a lawyer help me get my ex to stop texting",
+    ],
+)
+def test_round3_near_misses_stay_calm(text: str) -> None:
+    a = assess(text)
+    assert (a.category, a.emergency) == (None, False), a.rule
+
+
+def test_calm_needs_every_group() -> None:
+    data = {
+        "crisis": [
+            {"id": "s", "category": "suicide", "any": ["消えたい"], "calm": [["笑"], ["部活"]]},
+        ]
+    }
+    rules = RuleSet(data, LEXICON)
+    assert rules.first(normalise("部活だるすぎて消えたい笑")) is None
+    assert rules.first(normalise("消えたい笑")) is not None
+    assert rules.first(normalise("部活だるすぎて消えたい")) is not None

@@ -20,7 +20,8 @@ _NEVER_SKIPPED = ("emergency", "suicide")
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One explainable rule: every group must be present, no `unless` term."""
+    """One explainable rule: every group must be present, no `unless` term, and
+    not every group of `calm` (a hyperbole: a laugh *and* a trivial cause)."""
 
     id: str
     category: str | None
@@ -29,11 +30,14 @@ class Rule:
     groups: tuple[frozenset[int], ...]
     unless: frozenset[int]
     whole: frozenset[str]
+    calm: tuple[frozenset[int], ...] = ()
 
     def fires(self, found: set[int], normalised: str) -> bool:
         if self.whole and normalised not in self.whole:
             return False
         if not self.unless.isdisjoint(found):
+            return False
+        if self.calm and all(not group.isdisjoint(found) for group in self.calm):
             return False
         return all(not group.isdisjoint(found) for group in self.groups)
 
@@ -135,6 +139,7 @@ class RuleSet:
             groups=tuple(self._term_ids(g) for g in groups),
             unless=self._term_ids(spec.get("unless") or []),
             whole=whole,
+            calm=tuple(self._term_ids(g) for g in spec.get("calm") or []),
         )
 
     def _guard(self, spec: dict[str, Any]) -> Guard:
