@@ -31,10 +31,11 @@ def report(request: pytest.FixtureRequest) -> Report:
 
 
 def test_both_sets_are_there() -> None:
-    assert {"safety_eval.yaml", "safety_blind2.yaml", "safety_blind3.yaml"} <= set(SETS)
+    assert {"safety_eval.yaml", "safety_blind2.yaml", "safety_blind3.yaml", "safety_blind4.yaml"} <= set(SETS)
     assert split_names(DEFAULT_PATH) == SPLITS
     assert split_names(DATA / "safety_blind2.yaml") == ("blind2",)
     assert split_names(DATA / "safety_blind3.yaml") == ("blind3",)
+    assert split_names(DATA / "safety_blind4.yaml") == ("blind4",)
 
 
 @pytest.mark.parametrize("name", SETS)
