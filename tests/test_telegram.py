@@ -22,15 +22,6 @@ from tests.fakes.updates import MEDIA_SAMPLES, Updates
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # aiogram warns with the whole update
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    await server.start()
-    yield server
-    await server.stop()
-    assert server.problems() == [], "a request broke the Bot API spec"
-    assert server.calls("getFile") == [], "media must never be downloaded"
-
 
 @pytest.fixture(params=sorted(HARNESSES))
 async def bot(request: pytest.FixtureRequest, api: FakeBotAPI, fixture_engine: Engine) -> AsyncIterator[Harness]:

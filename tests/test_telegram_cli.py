@@ -9,7 +9,6 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -71,14 +70,6 @@ def test_an_unknown_framework_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["telegram", "--framework", "telebot"], env={"ANSHIN_TELEGRAM_TOKEN": TOKEN})
     assert result.exit_code == 2 and "'telebot' is not one of 'aiogram', 'ptb'" in result.stderr
 
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    await server.start()
-    yield server
-    await server.stop()
-    assert server.problems() == []
 
 
 async def start(api: FakeBotAPI, *args: str, **env: str) -> asyncio.subprocess.Process:

@@ -38,14 +38,6 @@ FAULTS = {
 }
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    await server.start()
-    yield server
-    await server.stop()
-    assert server.problems() == [], "a request broke the Bot API spec"
-
 
 @pytest.fixture(params=sorted(HARNESSES))
 async def bot(request: pytest.FixtureRequest, api: FakeBotAPI, fixture_engine: Engine) -> AsyncIterator[Harness]:

@@ -25,14 +25,6 @@ HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CHANNELS = Path(__file__).resolve().parent.parent / "bot" / "channels"
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    await server.start()
-    yield server
-    await server.stop()
-    assert server.problems() == []
-
 
 @pytest.fixture(params=WEBHOOKS)
 async def hook(request: pytest.FixtureRequest, api: FakeBotAPI, fixture_engine: Engine,
