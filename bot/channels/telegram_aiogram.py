@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.bases import UNHANDLED
@@ -45,6 +44,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels import telegram_common as common
+from bot.channels.telegram_aiogram_session import AnshinSession
 from bot.channels.telegram_common import (
     ALLOWED_UPDATES,
     HEALTH_PATH,
@@ -126,7 +126,7 @@ class Retry(RetryPolicy, BaseRequestMiddleware):
 def create_bot(token: str, api: str = "https://api.telegram.org", retry: Retry | None = None,
                timeout: float = 30.0) -> Bot:
     """A Bot whose calls go to ``<api>/bot<token>/<method>`` (Telegram, a local Bot API server, a fake)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api.rstrip("/")), timeout=timeout)
+    session = AnshinSession(api=TelegramAPIServer.from_base(api.rstrip("/")), timeout=timeout)
     session.middleware(retry or Retry())
     return Bot(token, session=session)
 

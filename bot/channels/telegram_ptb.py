@@ -143,15 +143,30 @@ def create_bot(token: str, api: str = "https://api.telegram.org", retry: RetryPo
                   get_updates_request=request or HTTPXRequest(connection_pool_size=1, read_timeout=timeout))
 
 
+class SharedKeyboard(InlineKeyboardMarkup):
+    """A keyboard built once and sent many times: its JSON form is computed once (PTB would walk every button
+    on every call, most of a reply's cost). PTB objects are frozen after ``__init__``, so it cannot go stale."""
+
+    __slots__ = ("_as_dict",)
+
+    def __init__(self, rows: list[list[InlineKeyboardButton]]) -> None:
+        super().__init__(rows)
+        with self._unfrozen():
+            self._as_dict = super().to_dict()
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        return dict(self._as_dict) if recursive else super().to_dict(recursive=False)
+
+
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 @lru_cache(maxsize=4096)
-def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> SharedKeyboard | None:
     """Keyboards depend only on screen, language and audience: build each PTB object once."""
     rows = [[InlineKeyboardButton(b["text"], url=b.get("url"), callback_data=b.get("callback_data")) for b in row]
             for row in keyboard_rows(buttons)]
-    return InlineKeyboardMarkup(rows) if rows else None
+    return SharedKeyboard(rows) if rows else None
 
 
 def _reply_params(reply: Reply) -> dict[str, Any]:

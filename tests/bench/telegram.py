@@ -3,7 +3,8 @@
 Run: python tests/bench/telegram.py [--updates 20000] [--rounds 3]
 All four bots get the same updates (a third /start, a third button presses, a third typed text, from
 many users), parsed from JSON on every round: aiogram's through ``Dispatcher.feed_update`` with a fake
-session that serialises each request like aiogram's aiohttp session; PTB's through
+network under each bot's real session (aiogram's ``AiohttpSession`` for the echo bot, ``AnshinSession`` for
+Anshin) that builds each request's form data as it would be posted; PTB's through
 ``Application.process_update`` with a fake HTTPXRequest that serialises like PTB's (``json_parameters``),
 under Anshin's retry layer for Anshin. Both return canned Bot API responses (no network).
 Prints the rates, each framework's cost ratio (Anshin's time per update / its echo bot's; target <= 1.5)
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[0] = str(ROOT)  # instead of tests/bench: this telegram.py would shadow python-telegram-bot
 
 from aiogram import Bot, Dispatcher, Router  # noqa: E402
+from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.session.base import BaseSession  # noqa: E402
 from aiogram.methods import TelegramMethod  # noqa: E402
 from aiogram.methods.base import TelegramType  # noqa: E402
@@ -36,6 +38,7 @@ from telegram.request import HTTPXRequest, RequestData  # noqa: E402
 
 from bot.channels import telegram_ptb  # noqa: E402
 from bot.channels.telegram_aiogram import Retry, create_dispatcher  # noqa: E402
+from bot.channels.telegram_aiogram_session import AnshinSession  # noqa: E402
 from bot.engine import ContentError, Engine, Event, load_content  # noqa: E402
 
 TOKEN = "123456789:AAH-bench-token-not-real_0123456789"
@@ -49,8 +52,9 @@ _RESULTS = {
 _TRUE = json.dumps({"ok": True, "result": True})
 
 
-class FakeSession(BaseSession):
-    """Serialises every request as aiogram's aiohttp session does, then answers from memory."""
+class FakeNetwork(BaseSession):
+    """Builds each request's form data with the session's own ``build_form_data`` (aiogram's, or Anshin's
+    for Anshin), then answers from memory instead of posting it."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,9 +64,7 @@ class FakeSession(BaseSession):
         return None
 
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> Any:
-        files: dict[str, Any] = {}
-        for value in method.model_dump(warnings=False).values():
-            self.prepare_value(value, bot=bot, files=files)
+        self.build_form_data(bot, method)  # type: ignore[attr-defined]
         self.calls += 1
         return self.check_response(bot, method, 200, _RESULTS.get(method.__api_method__, _TRUE)).result
 
@@ -70,6 +72,14 @@ class FakeSession(BaseSession):
                              chunk_size: int = 65536, raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
         raise NotImplementedError("the benchmark never downloads")
         yield b""  # pragma: no cover
+
+
+class FakeSession(FakeNetwork, AiohttpSession):
+    """aiogram's own session, for the echo bot."""
+
+
+class FakeAnshinSession(FakeNetwork, AnshinSession):
+    """The session ``telegram_aiogram.create_bot`` gives Anshin."""
 
 
 class FakeRequest(HTTPXRequest):
@@ -173,7 +183,7 @@ async def main() -> None:
     args = parser.parse_args()
     anshin_engine = engine()
     updates = raw_updates(anshin_engine, args.updates)
-    anshin_session, echo_session = FakeSession(), FakeSession()
+    anshin_session, echo_session = FakeAnshinSession(), FakeSession()
     anshin_session.middleware(Retry())
     anshin_bot, echo_bot = Bot(TOKEN, session=anshin_session), Bot(TOKEN, session=echo_session)
     anshin, echo = create_dispatcher(anshin_engine), echo_dispatcher()

@@ -1,0 +1,73 @@
+"""The keyboard caches send exactly what the frameworks would have sent (issues 4 and 5)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup as PtbKeyboard
+
+from bot.channels import telegram_aiogram, telegram_ptb
+from bot.channels.telegram_aiogram_session import AnshinSession
+from bot.engine import Engine, Event, Reply
+
+TOKEN = "123456789:AAH-serialisation-test-token_0123456"
+
+
+def form_fields(session: AiohttpSession, bot: Bot, method: Any) -> dict[str, Any]:
+    form = session.build_form_data(bot, method)
+    fields = {options["name"]: value for options, _headers, value in form._fields}
+    return {key: json.loads(value) if key in ("reply_markup", "link_preview_options") else value
+            for key, value in fields.items()}
+
+
+def replies(engine: Engine) -> list[Reply]:
+    start = [reply for lang in ("ja", "en") for reply in engine.handle(Event("start", "", lang))]
+    pressed = [reply for first in start for button_id in first.button_ids()[:3]
+               for reply in engine.handle(Event("press", button_id, "ja"))]
+    return start + pressed
+
+
+async def test_anshin_session_sends_the_fields_aiogram_would(fixture_engine: Engine) -> None:
+    ours, theirs = AnshinSession(), AiohttpSession()
+    bot = Bot(TOKEN)
+    checked = 0
+    for reply in replies(fixture_engine):
+        params = telegram_aiogram._reply_params(reply)
+        assert params["reply_markup"] is None or isinstance(params["reply_markup"], InlineKeyboardMarkup)
+        for method in (SendMessage(chat_id=7, **params), EditMessageText(chat_id=7, message_id=3, **params)):
+            for _ in range(2):  # the second time from the cache
+                assert form_fields(ours, bot, method) == form_fields(theirs, bot, method)
+            checked += 1
+    assert checked >= 10 and len(ours._serialised) > 1
+    await ours.close()
+    await theirs.close()
+
+
+def test_anshin_session_does_not_confuse_two_keyboards() -> None:
+    session, bot = AnshinSession(), Bot(TOKEN)
+    first = InlineKeyboardMarkup.model_validate({"inline_keyboard": [[{"text": "a", "callback_data": "1"}]]})
+    second = InlineKeyboardMarkup.model_validate({"inline_keyboard": [[{"text": "b", "callback_data": "2"}]]})
+    assert json.loads(session.shared_json(first, bot))["inline_keyboard"][0][0]["text"] == "a"
+    for n in range(200):  # short-lived keyboards: a freed object's id is soon another's
+        temporary = InlineKeyboardMarkup.model_validate({"inline_keyboard": [[{"text": str(n), "callback_data": "3"}]]})
+        assert json.loads(session.shared_json(temporary, bot))["inline_keyboard"][0][0]["text"] == str(n)
+    assert json.loads(session.shared_json(second, bot))["inline_keyboard"][0][0]["text"] == "b"
+    assert json.loads(session.shared_json(first, bot))["inline_keyboard"][0][0]["text"] == "a"
+    for n in range(200):  # short-lived keyboards: a freed object's id is soon another's
+        temporary = InlineKeyboardMarkup.model_validate({"inline_keyboard": [[{"text": str(n), "callback_data": "3"}]]})
+        assert json.loads(session.shared_json(temporary, bot))["inline_keyboard"][0][0]["text"] == str(n)
+
+
+def test_shared_ptb_keyboard_is_the_keyboard_ptb_would_send(fixture_engine: Engine) -> None:
+    keyboards = [telegram_ptb._keyboard(reply.buttons) for reply in replies(fixture_engine)]
+    assert any(keyboards)
+    for keyboard in filter(None, keyboards):
+        plain = PtbKeyboard(keyboard.inline_keyboard)
+        assert keyboard.to_dict() == plain.to_dict() and keyboard.to_json() == plain.to_json()
+        keyboard.to_dict()["inline_keyboard"] = []  # a caller changing its copy changes no later call
+        assert keyboard.to_dict() == plain.to_dict()
