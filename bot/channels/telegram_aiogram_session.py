@@ -12,18 +12,37 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.methods import TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageText,
+    GetMe,
+    GetUpdates,
+    Response,
+    SendMessage,
+    SetMyCommands,
+    SetMyDescription,
+    SetMyShortDescription,
+    SetWebhook,
+    TelegramMethod,
+)
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, TelegramObject
 from aiohttp import FormData
 
-__all__ = ["SHARED_FIELDS", "AnshinSession"]
+__all__ = ["RESPONSE_TYPES", "SHARED_FIELDS", "AnshinSession"]
 
 # Fields whose values Anshin reuses across calls; any other value is serialised afresh.
 SHARED_FIELDS: dict[str, type[TelegramObject]] = {
     "reply_markup": InlineKeyboardMarkup,
     "link_preview_options": LinkPreviewOptions,
 }
+# aiogram reads every answer as ``Response[method.__returning__]``; pydantic keeps such parametrised classes
+# only in a WeakValueDictionary, so once the garbage collector frees one the next answer builds the class
+# again (a fifth of a webhook worker's CPU). Holding the ones Anshin's calls need makes each a one-time cost.
+RESPONSE_TYPES = tuple(Response[method.__returning__] for method in (  # type: ignore[name-defined]
+    SendMessage, EditMessageText, AnswerCallbackQuery, GetMe, GetUpdates, SetWebhook, DeleteWebhook,
+    SetMyCommands, SetMyDescription, SetMyShortDescription))
 _MAX_CACHED = 8192  # more distinct keyboards than the content has: a safety bound, not a tuning knob
 
 
