@@ -459,3 +459,94 @@ def test_calm_needs_every_group() -> None:
     assert rules.first(normalise("部活だるすぎて消えたい笑")) is None
     assert rules.first(normalise("消えたい笑")) is not None
     assert rules.first(normalise("部活だるすぎて消えたい")) is not None
+
+
+# Round 4 (#7): written after the rules were widened on the kinds of phrasing
+# blind5 missed, and not in any evaluation file: "now" in kana and typing in
+# secret, a threat to break the door, an address found out, a plan told, the
+# picture that was sent (in any tense), something a relative does that cannot
+# be told, meals and power cut off, "did all sorts", walks and "papa" hunting,
+# a lie about age, a paid ticket to come and meet.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("いま殴られてる、声出せない", "emergency"),
+        ("今蹴られてる 隠れて打ってる", "emergency"),
+        ("ネットで会った人の車、どこ走ってるのかわからない", "emergency"),
+        ("hes trying to break the door down", "emergency"),
+        ("the guy from insta knows where i live and says hes coming tonight", "emergency"),
+        ("i have a plan and ive been thinking about it a lot, please dont try to stop me", "suicide"),
+        ("計画立てた。もう止めないで", "suicide"),
+        ("i want to disappear, nobody would notice", "suicide"),
+        ("lol i want to disappear", "suicide"),  # a laugh without a trivial cause still answers
+        ("送っちゃった写真、消してって言っても消してくれない", "sexual_images"),
+        ("送ったやつネットにのせるって脅された", "sexual_images"),
+        ("he wants a shirtless pic and says hell send one first", "sexual_images"),
+        ("is it illegal that he kept my pics im only 14", "sexual_images"),
+        ("i sent something to a guy and he screenshotted it", "sexual_images"),
+        ("義父にされたこと、誰にも話せない", "abuse_home"),
+        ("ご飯もらえてない、親帰ってこない", "abuse_home"),
+        ("母が帰ってこなくてガスも止まってる", "abuse_home"),
+        ("公園で知らないおっさんに色々された", "sexual_assault"),
+        ("お散歩するだけで1万もらえるバイト", "paid_dating"),
+        ("太パパ募集してる子いる？", "paid_dating"),
+        ("a guy asked how much for my socks after gym", "paid_dating"),
+        ("he said he was 16 but turns out hes way older", "grooming"),
+        ("he said he was 16 but hes actually 30", "grooming"),
+        ("he wants to pay for my train ticket so i can visit him", "grooming"),
+        ("a guy from tiktok found out where i live", "grooming"),
+    ],
+)
+def test_unseen_phrasings_round4(text: str, category: str) -> None:
+    assert assess(text).category == category, assess(text).rule
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("my son plays roblox, should i check his phone?", "parent.rules"),
+        ("キッズケータイって必要？", "parent.first_phone"),
+        ("what are the signs my kid is being groomed", "parent.signs"),
+        ("my daughter came home with a new phone she wont explain", "parent.signs"),
+        ("someone was grooming my daughter on instagram", "parent.victim"),
+        ("my friend is talking to an older guy and i have a bad feeling", "teen.friend"),
+        ("友達が援交してるって、先生に言うべき？", "teen.friend"),
+        ("can i go to the police without my parents knowing", "help.legal"),
+        ("my address got leaked in a group chat", "teen.posted"),
+        ("i just need to rant", "help.talk"),
+    ],
+)
+def test_round4_reporters_and_questions_go_to_their_topic(text: str, topic: str) -> None:
+    a = assess(text)
+    assert (a.category, a.topic) == (None, topic), a.rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ネットで叩かれてる、今炎上中",
+        "いま叩かれてる芸能人って誰",
+        "lmao i want to vanish after my math test",
+        "lol i want to disappear after my crush saw me trip",
+        "消えたいw 英語の小テスト",
+        "i have a plan for my science project, been thinking about it for weeks",
+        "i have a plan to get my ex back, been thinking about it",
+        "彼氏とドライブ、どこ走ってるかわかんないけど楽しい",
+        "my friend found my address and is coming over tonight to surprise me",
+        "i locked myself out and dad had to break the door",
+        "my grandma offered to buy me a train ticket to come see her",
+        "交通費出すから遊びに来てって先輩が",
+        "he says hes 16 but hes actually 15",
+        "someone at school knows where i live",
+        "姉に告白されたこと誰にも言えない",
+        "今日はママがご飯作ってくれない",
+        "犬の散歩するだけのバイトで1000円",
+        "パパ探してるけど迷子になった",
+        "how much for your shoes, my mom wants to buy the same ones",
+        "i sent a meme and they screenshotted it lol",
+        "he posted a shirtless pic at the beach",
+    ],
+)
+def test_round4_near_misses_stay_calm(text: str) -> None:
+    a = assess(text)
+    assert (a.category, a.emergency) == (None, False), a.rule
