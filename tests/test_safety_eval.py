@@ -10,6 +10,7 @@ from bot.safety.categories import CATEGORIES
 from bot.safety.evaluate import (
     DEFAULT_PATH,
     SPLITS,
+    Case,
     Report,
     evaluate,
     format_report,
@@ -31,21 +32,34 @@ def report(request: pytest.FixtureRequest) -> Report:
 
 
 def test_both_sets_are_there() -> None:
-    assert {"safety_eval.yaml", "safety_blind2.yaml", "safety_blind3.yaml", "safety_blind4.yaml"} <= set(SETS)
+    blind = [f"safety_blind{n}.yaml" for n in range(2, 6)]
+    assert {"safety_eval.yaml", *blind} <= set(SETS)
     assert split_names(DEFAULT_PATH) == SPLITS
-    assert split_names(DATA / "safety_blind2.yaml") == ("blind2",)
-    assert split_names(DATA / "safety_blind3.yaml") == ("blind3",)
-    assert split_names(DATA / "safety_blind4.yaml") == ("blind4",)
+    for name in blind:
+        assert split_names(DATA / name) == (name.removeprefix("safety_").removesuffix(".yaml"),)
+
+
+def _assert_covered(cases: list[Case], *, benign: int, per_category_lang: int) -> None:
+    assert sum(c.category is None for c in cases) >= benign
+    for cat in CATEGORIES:
+        for lang in ("ja", "en"):
+            assert sum(c.category == cat and c.lang == lang for c in cases) >= per_category_lang, (cat, lang)
+
+
+def test_the_default_set_and_all_sets_together_are_big_enough() -> None:
+    """The issue's size: >= 200 phrases, >= 60 benign, both languages for every category."""
+    together = [c for name in SETS for c in load_cases(DATA / name, split="all")]
+    for cases in (load_cases(DEFAULT_PATH, split="all"), together):
+        assert len(cases) >= 200
+        _assert_covered(cases, benign=60, per_category_lang=7)
 
 
 @pytest.mark.parametrize("name", SETS)
 def test_the_set_is_big_enough(name: str) -> None:
+    """Every other file (a blind split, less the phrases already in earlier files) still covers every
+    category in both languages."""
     cases = load_cases(DATA / name, split="all")
-    assert len(cases) >= 200
-    assert sum(c.category is None for c in cases) >= 60
-    for cat in CATEGORIES:
-        for lang in ("ja", "en"):
-            assert sum(c.category == cat and c.lang == lang for c in cases) >= 7, (cat, lang)
+    _assert_covered(cases, benign=50, per_category_lang=4)
     assert {c.split for c in cases} == set(split_names(DATA / name))
 
 
