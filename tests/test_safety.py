@@ -550,3 +550,98 @@ def test_round4_reporters_and_questions_go_to_their_topic(text: str, topic: str)
 def test_round4_near_misses_stay_calm(text: str) -> None:
     a = assess(text)
     assert (a.category, a.emergency) == (None, False), a.rule
+
+
+# Round 5 (#7): indirect phrasings of the kinds blind6 missed, not in any
+# evaluation file: fled to another room while being hit, a stranger at the door
+# or trying the handle when home alone, brought somewhere and wanting out, walking
+# behind turn after turn, a car crawling alongside; wishing the morning would not
+# come, dwelling on a roof or bridge, "nobody would notice" in kana, "what's the
+# point of existing"; afraid to be at home, things thrown, food withheld for weeks
+# or as a punishment, "is it normal for parents to", long sleeves to hide it;
+# "へんなこと" from a coach, cornered and grabbed, pulled somewhere (told as past);
+# money demanded after a picture, a picture "without the shirt", "if you loved me";
+# things bought to get a meeting; when the parents come home, whether they check
+# the phone, a school guessed.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("いまお父さん暴れてて叩かれた 部屋に逃げてる", "emergency"),
+        ("玄関の外で知らない男がずっと名前呼んでる", "emergency"),
+        ("知らない人の家に連れてこられた 帰りたい こわい", "emergency"),
+        ("some guy has been behind me since the station and stops when i stop", "emergency"),
+        ("someone is rattling the door handle and im home alone", "emergency"),
+        ("a van is driving slowly next to me and i dont know the guy", "emergency"),
+        ("明日がこなければいいのにってずっと思ってる", "suicide"),
+        ("線路の近く通るたびにそればっか考えてしまう", "suicide"),
+        ("i keep standing on the bridge thinking about it", "suicide"),
+        ("ぼくがいなくなってもだれもきづかないと思う", "suicide"),
+        ("honestly what is the point of being alive", "suicide"),
+        ("家にいるのが怖くて眠れない 父が酔うと暴れる", "abuse_home"),
+        ("my dad locks the fridge so i cant eat when im bad", "abuse_home"),
+        ("is it normal for your dad to hit you with a belt", "abuse_home"),
+        ("i wear long sleeves so no one sees the bruises my dad leaves", "abuse_home"),
+        ("dad hasnt bought food for weeks", "abuse_home"),
+        ("塾の先生が二人きりのときにへんなことしてくる", "sexual_assault"),
+        ("my manager corners me in the back and grabs me", "sexual_assault"),
+        ("some guys dragged me behind the station last week", "sexual_assault"),
+        ("自撮り送ったら金払えって脅されてる", "sexual_images"),
+        ("he wants a pic without my top", "sexual_images"),
+        ("she said if i really loved her id send a pic", "sexual_images"),
+        ("おじさんになんでも買ってあげるから会おうって言われた", "paid_dating"),
+        ("a guy keeps buying me stuff from my wishlist and asked to meet up", "paid_dating"),
+        ("ネットの人に親が何時に帰るかしつこく聞かれる", "grooming"),
+        ("a guy online asked if my parents read my messages", "grooming"),
+        ("通話相手に学校当てられた", "grooming"),
+    ],
+)
+def test_unseen_phrasings_round5(text: str, category: str) -> None:
+    assert assess(text).category == category, assess(text).rule
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("My 12yo says a man online is blackmailing her with a photo", "parent.victim"),
+        ("娘がネットで知り合った人と会っちゃったみたい", "parent.victim"),
+        ("is there a helpline for teens where i can report something", "help.talk"),
+        ("what time should my 15 year old's phone curfew be", "parent.rules"),
+        ("any lesson plans on online safety for my class?", "school.share"),
+        ("someone reposted my pics and is pretending to be me", "teen.posted"),
+    ],
+)
+def test_round5_reporters_and_questions_go_to_their_topic(text: str, topic: str) -> None:
+    a = assess(text)
+    assert (a.category, a.topic) == (None, topic), a.rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mom will kill me lol",
+        "屋上でお弁当食べながらずっと考えてた 進路のこと",
+        "stood on the bridge to take photos of the sunset",
+        "someone keeps knocking, its just the pizza guy, im home alone",
+        "my little brother keeps knocking, im home alone with him",
+        "the guy behind me in line for like 20 minutes was so loud",
+        "the car behind me for blocks was my dad picking me up",
+        "家にいるのが暇すぎる",
+        "i wear long sleeves so nobody sees my tattoo lol",
+        "is it normal for parents to check your phone",
+        "is it normal for parents to ground you for a week",
+        "my friends pulled me into the pool yesterday lol",
+        "昨日友達にプールに引きずり込まれた笑",
+        "if you loved me youd send me a birthday card lol",
+        "彼氏がバッグ買ってくれるから会う",
+        "my grandma buys me stuff from my wishlist when we meet",
+        "boss level: hit him and hide in the closet",
+        "マイクラで敵に殴られて部屋に逃げてる",
+        "下の写真を見てください",
+        "sent the pic of the ticket, now she wants money for it",
+        "we dont get dinner if we come home after curfew lol",
+        "bf says if i loved him id come to his game",
+    ],
+)
+def test_round5_near_misses_stay_calm(text: str) -> None:
+    a = assess(text)
+    assert (a.category, a.emergency) == (None, False), a.rule
