@@ -28,3 +28,17 @@ def test_ci_runs_the_readme_test_command() -> None:
         if step.startswith(". .venv") or step.startswith("python3 -m venv"):
             continue  # CI makes its own fresh venv the same way
         assert step in ci_lines, f"README step {step!r} is not run by .ci/run"
+
+
+def test_the_languages_table_gives_the_real_message_counts() -> None:
+    """README's Languages section says how many texts each locale holds; `anshin check` counts them."""
+    from bot.engine import load_content
+    from bot.engine.check import completeness
+
+    content = load_content(PROJECT)
+    table = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| (\d+) \|", README, flags=re.MULTILINE))
+    assert {locale: int(n) for locale, n in table.items()} == {
+        locale: required for locale, (_, required) in completeness(content).items()}
+    services = len(content.services)
+    assert f"translate the {services} services' names" in README
+    assert f"`services.po`, {3 * services} texts" in README
