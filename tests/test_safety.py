@@ -645,3 +645,103 @@ def test_round5_reporters_and_questions_go_to_their_topic(text: str, topic: str)
 def test_round5_near_misses_stay_calm(text: str) -> None:
     a = assess(text)
     assert (a.category, a.emergency) == (None, False), a.rule
+
+
+# Round 6 (#7): indirect phrasings of the kinds blind7 missed, not in any
+# evaluation file: being hit in kana while hiding, an ex or someone met online
+# coming or at the door now, surrounded and money demanded, driven somewhere
+# unknown; pills kept ready, "ending it" as an intention; an adult at home who
+# makes the teenager keep secrets, a lock taken away to watch; a part of the body
+# touched (kana), someone getting into the futon, "it happened" and how it still
+# weighs; "send or we break up", pictures to be posted after a breakup, asked for
+# pictures and pressed, paid once and more demanded; "大人" in a profile;
+# asked to turn off location sharing.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("いま兄がなぐってくる 部屋にかくれてる", "emergency"),
+        ("元彼がこれから家に来るって 一人だしこわい", "emergency"),
+        ("ネットの人がいま家の前にいるっぽい どうしよ", "emergency"),
+        ("駅で知らないやつらに囲まれてる、財布出せって", "emergency"),
+        ("they drove me somewhere and i dont know where i am, i want to go home", "emergency"),
+        ("睡眠薬ずっと集めておいた", "suicide"),
+        ("been thinking about ending it, maybe tonight", "suicide"),
+        ("友達がリスカしてるっぽい、私もやめられない", "suicide"),  # the teenager's own: always answered
+        ("my friend is cutting herself and its bleeding a lot, what do i do", "suicide"),  # urgent
+        ("義父に、されてることは誰にも言うなって言われてる", "abuse_home"),
+        ("my stepmom made me promise not to tell anyone what happens at home", "abuse_home"),
+        ("my stepdad removed the lock on my door and keeps walking in, its creepy", "abuse_home"),
+        ("塾の先生が太もも触ってくる", "sexual_assault"),
+        ("合宿で先輩が布団に入ってきた", "sexual_assault"),
+        ("what he did at the party last night, nobody would believe me", "sexual_assault"),
+        ("写真送ってくれなきゃ他の子にするって", "sexual_images"),
+        ("he says send a pic or were breaking up", "sexual_images"),
+        ("前に送った写真、別れたらストーリーに載せるって言われた", "sexual_images"),
+        ("she keeps begging for pics and ignores me until i send one", "sexual_images"),
+        ("i paid him once already and now he wants more money or hell send it to my school", "sexual_images"),
+        ("プロフに大人って書いてある人に会おうって誘われた", "paid_dating"),
+        ("an older guy from insta told me to turn off find my before we meet", "grooming"),
+    ],
+)
+def test_unseen_phrasings_round6(text: str, category: str) -> None:
+    assert assess(text).category == category, assess(text).rule
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # A friend's self-harm seen from outside, asking what to do: the friend screen.
+        ("友達が自傷してるみたい、どうすればいい？", "teen.friend"),
+        ("my best friend is hurting herself, what should i do", "teen.friend"),
+        ("my friend is getting gifts from older men and its not okay", "teen.friend"),
+        ("息子のインスタのDMを見るべきか悩んでいます", "parent.rules"),
+        ("娘が最近部屋に閉じこもって返事もしない", "parent.signs"),
+        ("my son told me a stranger made him send pictures", "parent.victim"),
+        ("who should i talk to if i cant tell my parents", "help.talk"),
+        ("is it legally ok to work at 15", "help.legal"),
+        ("can i recommend this bot to other parents at pta", "school.share"),
+    ],
+)
+def test_round6_reporters_and_questions_go_to_their_topic(text: str, topic: str) -> None:
+    a = assess(text)
+    assert (a.category, a.topic) == (None, topic), a.rule
+
+
+def test_a_friends_talk_of_dying_still_answers() -> None:
+    # Calming a friend's self-harm never reaches a friend's talk of wanting to die.
+    assert assess("my friend says she wants to die, what should i do").category == "suicide"
+    assert assess("友達が死にたいって言ってる、どうしたらいい").category == "suicide"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "スマホの画面割ったらパパに殺される",
+        "財布落としたらママに殺されるわ",
+        "弟とかくれんぼしてトイレにかくれてる笑",
+        "ネットの友達が今下にいる！会えた嬉しい",
+        "公園で猫に囲まれてる笑",
+        "友達に囲まれて誕生日祝ってもらった",
+        "mom took me to a new mall, idk where we are",
+        "ビタミンの薬ためてある",
+        "thinking about ending it with my boyfriend",
+        "thinking about ending my streak lol",
+        "dad makes me keep secrets about the surprise party for mom",
+        "my dad took the lock off the bathroom door to fix it",
+        "修学旅行で友達が布団に入ってきて朝までしゃべった笑",
+        "猫が布団に入ってきた",
+        "after what he did at prom i cant even look at him, he cheated on me",
+        "なんか胸さわぎがする",
+        "自分の胸さわってしこりあった",
+        "彼氏と撮った写真、別れたらインスタにあげようかな",
+        "ノート送ってくれなきゃ嫌いになるって笑",
+        "send me the homework or were done lol",
+        "my grandma keeps asking for pics of the baby and gets mad",
+        "i already paid for the tickets and now they want more",
+        "大人になったら連絡するね",
+        "my mom asked me to turn off location sharing to save battery",
+    ],
+)
+def test_round6_near_misses_stay_calm(text: str) -> None:
+    a = assess(text)
+    assert (a.category, a.emergency) == (None, False), a.rule
