@@ -32,7 +32,7 @@ def report(request: pytest.FixtureRequest) -> Report:
 
 
 def test_both_sets_are_there() -> None:
-    blind = [f"safety_blind{n}.yaml" for n in range(2, 7)]
+    blind = [f"safety_blind{n}.yaml" for n in range(2, 8)]
     assert {"safety_eval.yaml", *blind} <= set(SETS)
     assert split_names(DEFAULT_PATH) == SPLITS
     for name in blind:
