@@ -135,6 +135,31 @@ def test_the_machine_is_shared_and_holds_no_models(fixture_engine: Engine) -> No
     assert fixture_engine.machine.machine.models == []
 
 
+def test_the_machine_table_answers_exactly_as_transitions_does(shipped_engine: Engine) -> None:
+    from bot.engine.machine import AUDIENCE_STATES
+
+    machine = shipped_engine.machine
+    keys = [(screen, trigger, audience) for trigger, event in machine.machine.events.items()
+            for screen in event.transitions for audience in sorted(AUDIENCE_STATES)]
+    assert len(keys) > 1000
+    for key in keys * 2:  # the second pass answers from the table
+        assert machine.fire(*key) == machine.trigger(*key), key
+    assert len(machine._answers) == len(keys)
+
+
+def test_forged_presses_do_not_grow_the_machine_table() -> None:
+    from bot.engine import load_content
+    from tests.conftest import FIXTURE_CONTENT
+
+    engine = Engine(load_content(FIXTURE_CONTENT))
+    press(engine, "1:ja:x:start.menu:teen.menu")
+    assert len(engine.machine._answers) == 1
+    for n in range(2000):  # well-formed ids for screens, triggers and pairs that do not exist
+        for forged in (f"1:ja:x:teen.menu:nope{n}", f"1:ja:x:nope{n}.menu:@home", f"1:ja:x:start.menu:help{n}"):
+            assert press(engine, forged).screen == engine.content.events["outdated"]
+    assert len(engine.machine._answers) == 1
+
+
 def crisis_engine() -> Engine:
     from bot.engine import Routed, load_content
     from tests.conftest import FIXED_NOW, FIXTURE_CONTENT

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.simulate import answer_line
+from bot.channels.simulate import answer_line, answer_text
 from bot.engine import Engine
 
 TRANSCRIPTS = Path(__file__).resolve().parent / "transcripts"
@@ -25,7 +25,7 @@ def events_of(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
 def test_transcript(shipped_engine: Engine, case: Path, update_golden: bool) -> None:
-    answers = [json.dumps(answer_line(shipped_engine, line), ensure_ascii=False) for line in events_of(case)]
+    answers = [answer_text(shipped_engine, line) for line in events_of(case)]
     expected_path = case.with_suffix(".out.jsonl")
     if update_golden:
         expected_path.write_text("\n".join(answers) + "\n", encoding="utf-8")
@@ -35,6 +35,13 @@ def test_transcript(shipped_engine: Engine, case: Path, update_golden: bool) -> 
     assert len(answers) == len(expected), "event and answer counts differ: run with --update and read the diff"
     for number, (got, want) in enumerate(zip(answers, expected, strict=True), start=1):
         assert json.loads(got) == json.loads(want), f"{case.name} event {number} answers differently"
+
+
+@pytest.mark.parametrize("case", CASES[:3], ids=[p.stem for p in CASES[:3]])
+def test_the_simulator_writes_exactly_what_json_dumps_would(shipped_engine: Engine, case: Path) -> None:
+    lines = [*events_of(case), "not json", '{"press": "garbage"}', '{"start": "", "extra": 1}']
+    for line in lines * 2:  # the second time every reply's encoding comes from its cache
+        assert answer_text(shipped_engine, line) == json.dumps(answer_line(shipped_engine, line), ensure_ascii=False)
 
 
 def test_there_are_transcripts() -> None:

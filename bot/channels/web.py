@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.simulate import answer_line
+from bot.channels.simulate import encode_replies, replies_for
 from bot.channels.web_guard import SERVER_LOG, AccessLog, Limits, RateLimiter, ScrubFilter, security_headers
 from bot.engine import Engine
 from bot.metrics import ReachMetrics, metrics_handler
@@ -91,13 +91,13 @@ async def _event(request: web.Request) -> web.Response:
     if not line.strip():
         return _error(400, "empty body; send one event such as {\"start\": \"\"}")
     metrics = request.app.get(METRICS)
-    answer = answer_line(request.app[ENGINE], line.replace("\n", " ").replace("\r", " "),
-                         metrics.record if metrics else None)
-    if "error" in answer:
+    replies = replies_for(request.app[ENGINE], line.replace("\n", " ").replace("\r", " "),
+                          metrics.record if metrics else None)
+    if isinstance(replies, str):
         if metrics:
             metrics.error("bad_event")
-        return _error(400, str(answer["error"]))
-    return web.json_response(answer, dumps=_dumps)
+        return _error(400, replies)
+    return web.Response(text=encode_replies(replies), content_type="application/json")
 
 
 def _dumps(data: Any) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 __all__ = [
@@ -62,6 +64,12 @@ class Reply:
             "referrals": list(self.referrals),
             "emergency": self.emergency,
         }
+
+    @cached_property
+    def json_text(self) -> str:
+        """``to_json()`` encoded, once per reply: replies are immutable and the renderer reuses them, so a
+        popular screen is not serialised again for every user who presses its button."""
+        return json.dumps(self.to_json(), ensure_ascii=False)
 
     def button_ids(self) -> list[str]:
         return [b.id for row in self.buttons for b in row if b.id is not None]

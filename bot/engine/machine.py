@@ -1,7 +1,9 @@
 """Compile the screens into ONE shared ``transitions`` Machine, built once at start-up.
 
 No model is ever added to the machine (``add_model`` per user costs memory and quadratic time, see
-transitions issues #146 and #434): each press builds a throwaway ``Cursor`` and fires the event on it.
+transitions issues #146 and #434): a press builds a throwaway ``Cursor`` and fires the event on it.
+The machine's answer depends only on (screen, trigger, audience) and the content never changes while
+the bot runs, so each answer is kept in a table that the content bounds, not the number of users.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from transitions import Machine
 
 from bot.engine.model import Content, Node
 
-__all__ = ["AUDIENCE_MENUS", "HELP_SCREEN", "START_SCREEN", "Cursor", "FlowMachine", "trigger_for"]
+__all__ = ["AUDIENCE_MENUS", "AUDIENCE_STATES", "HELP_SCREEN", "START_SCREEN", "Cursor", "FlowMachine", "trigger_for"]
 
 START_SCREEN = "start.menu"
 HELP_SCREEN = "help.menu"
 AUDIENCE_MENUS = {"t": "teen.menu", "p": "parent.menu", "s": "school.menu"}
 STAY, PERSON, HOME = "@", "@person", "@home"
+# The audiences a button id may carry (upper case: inside a crisis reply chain).
+AUDIENCE_STATES = frozenset("tpsxTPSX")
 
 
 class Cursor:
@@ -40,6 +44,7 @@ class FlowMachine:
 
     def __init__(self, content: Content) -> None:
         self.screens = frozenset(content.nodes)
+        self._answers: dict[tuple[str, str, str], str | None] = {}
         self.machine = Machine(
             model=None, states=sorted(self.screens), initial=None,
             auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
@@ -70,6 +75,18 @@ class FlowMachine:
 
     def fire(self, screen: str, trigger: str, audience: str) -> str | None:
         """The screen a press leads to, or None if this screen has no such button."""
+        key = (screen, trigger, audience)
+        try:
+            return self._answers[key]
+        except KeyError:
+            pass
+        target = self.trigger(screen, trigger, audience)
+        if audience in AUDIENCE_STATES and self.can_fire(screen, trigger):
+            self._answers[key] = target  # forged screens, triggers or audiences are never kept
+        return target
+
+    def trigger(self, screen: str, trigger: str, audience: str) -> str | None:
+        """Fire the event through transitions on a throwaway model: what ``fire`` asks once per key."""
         if not self.can_fire(screen, trigger):
             return None
         cursor = Cursor(screen)

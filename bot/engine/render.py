@@ -17,7 +17,7 @@ from bot.engine.season import Period, in_any
 __all__ = ["JAPAN", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
 
 JAPAN = ZoneInfo("Asia/Tokyo")
-CACHE_SIZE = 1024
+CACHE_SIZE = 2048
 _PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
 Clock = Callable[[], datetime]
 CONTACT_ICONS = {"phone": "📞", "short_code": "📞", "web": "🌐", "chat": "💬", "line": "💬 LINE", "email": "✉️"}

@@ -18,6 +18,7 @@ __all__ = ["CatalogIssue", "Catalogs", "PluralForms", "placeholders"]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 MAX_PREFERENCES = 8  # language ranges read from one Accept-Language header
+NEGOTIATED_CACHE_SIZE = 512
 _RANGE = re.compile(r"^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$")
 
 
@@ -61,6 +62,7 @@ class Catalogs:
         self.plural_forms: list[PluralForms] = []
         self.origins: dict[str, dict[str, str]] = {}  # locale -> msgid -> the file that defines it
         self._by_folded = {code.casefold(): code for code in messages}
+        self._negotiated: dict[str, str] = {}  # client code or Accept-Language header -> locale
 
     @classmethod
     def load(cls, root: Path, default: str = "ja") -> Catalogs:
@@ -131,11 +133,16 @@ class Catalogs:
         """
         if not client or len(client) > 256:
             return self.default
-        for preference in _preferences(client):
-            match = self._match(preference)
-            if match is not None:
-                return match
-        return self.default
+        known = self._negotiated.get(client)
+        if known is not None:
+            return known
+        locale = next((m for p in _preferences(client) if (m := self._match(p)) is not None), self.default)
+        # Clients send few distinct codes (Telegram: one per app language), so a small table answers
+        # nearly every event; cleared when full rather than growing with odd input.
+        if len(self._negotiated) >= NEGOTIATED_CACHE_SIZE:
+            self._negotiated.clear()
+        self._negotiated[client] = locale
+        return locale
 
     def _match(self, client: str) -> str | None:
         code = client.strip().replace("-", "_")
