@@ -3,8 +3,9 @@
 Terms are literal. A term with any non-ASCII character ("死にたい", "jkびじねす")
 matches anywhere in the text with spaces removed; an ASCII term ("kil myself")
 matches whole words on the spaced text, or a word prefix if written with a
-trailing "*" ("suicid*"). All terms of one kind are compiled into a single
-trie-shaped regular expression, tried at every position (overlaps included).
+trailing "*" ("suicid*"). ASCII terms are compiled into one trie-shaped regular
+expression tried at every word start; the others into one such expression per
+first character, tried where that character occurs (overlaps included).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class TermIndex:
     _compact: dict[str, int] = field(default_factory=dict)
     _words: dict[str, int] = field(default_factory=dict)  # whole-word terms
     _prefixes: dict[str, int] = field(default_factory=dict)  # "suicid*" terms
-    _compact_re: re.Pattern[str] | None = None
+    # first character -> the trie of the rest of the terms that start with it
+    _compact_rest: dict[str, re.Pattern[str]] = field(default_factory=dict)
     _word_re: re.Pattern[str] | None = None
     _expand_compact: dict[str, frozenset[int]] = field(default_factory=dict)
     # text -> (ids if a word boundary follows, ids if not)
@@ -80,10 +82,12 @@ class TermIndex:
 
     def compile(self) -> None:
         """Build the two regular expressions and the implied-prefix tables."""
-        if self._compact:
-            # Searched repeatedly from one past each match (overlaps included):
-            # much faster than a lookahead at every position.
-            self._compact_re = re.compile(trie_pattern({t: "" for t in self._compact}))
+        # A single trie for all of them would try its hundreds of first characters one by one at every
+        # position of the text: a dictionary picks the one that can match.
+        by_first: dict[str, dict[str, str]] = {}
+        for text in self._compact:
+            by_first.setdefault(text[0], {})[text[1:]] = ""
+        self._compact_rest = {first: re.compile(trie_pattern(rest)) for first, rest in by_first.items()}
         texts = {**{t: _WORD_END for t in self._words}, **{t: "" for t in self._prefixes}}
         if texts:
             self._word_re = re.compile(f"(?<![a-z0-9])(?=({trie_pattern(texts)}))")
@@ -112,11 +116,11 @@ class TermIndex:
                 end = w.start() + len(text)
                 at_end, inner = self._expand_word[text]
                 found |= at_end if end >= n or not _word_char(spaced[end]) else inner
-        if self._compact_re is not None:
+        if self._compact_rest:
             compact = spaced.replace(" ", "")
-            search = self._compact_re.search
-            m: re.Match[str] | None = search(compact)
-            while m is not None:
-                found |= self._expand_compact[m.group()]
-                m = search(compact, m.start() + 1)
+            rest = self._compact_rest.get
+            for start, first in enumerate(compact):
+                pattern = rest(first)
+                if pattern is not None and (m := pattern.match(compact, start + 1)) is not None:
+                    found |= self._expand_compact[compact[start:m.end()]]  # the longest term starting here
         return found
