@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,3 +54,36 @@ def test_normalise_never_raises_and_is_stable(text: str) -> None:
 def test_a_crisis_is_not_hidden_by_surrounding_text(before: str, after: str) -> None:
     a = assess(f"{before}\n死にたい\n{after}")
     assert a.emergency
+
+
+def _every_term_present(spaced: str) -> set[int]:
+    """The matcher's contract, by brute force: a non-ASCII term anywhere in the text without spaces, an
+    ASCII term as a whole word ("term*": a word prefix) of the spaced text."""
+    from bot.safety.rules import RULES
+
+    compact, found = spaced.replace(" ", ""), set()
+    for term, term_id in RULES.terms.ids.items():
+        text = term.rstrip("*")
+        if not text.isascii():
+            if text.replace(" ", "") in compact:
+                found.add(term_id)
+            continue
+        end = "" if term.endswith("*") else "(?![a-z0-9])"
+        if re.search(f"(?<![a-z0-9]){re.escape(text)}{end}", spaced):
+            found.add(term_id)
+    return found
+
+
+_TERMS = sorted(t.rstrip("*") for t in __import__("bot.safety.rules", fromlist=["RULES"]).RULES.terms.ids)
+TERM_SOUP = st.lists(st.one_of(st.sampled_from(_TERMS), st.sampled_from(["", " ", "x", "あ", "1"]),
+                               st.text(alphabet="abcdefghijklmnopqrstuvwxyz しにたいおくてかね", max_size=4)),
+                     max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TERM_SOUP)
+def test_the_term_index_finds_exactly_the_terms_present(text: str) -> None:
+    from bot.safety.rules import RULES
+
+    spaced = normalise(text)
+    assert RULES.terms.find(spaced) == _every_term_present(spaced)

@@ -52,7 +52,8 @@ class TermIndex:
     """Terms (already normalised) -> ids, compiled for matching."""
 
     ids: dict[str, int] = field(default_factory=dict)  # "text" or "text*" -> id
-    _compact: dict[str, int] = field(default_factory=dict)
+    # text without spaces -> ids: "110番" and "110 番" are two terms with one compact form
+    _compact: dict[str, set[int]] = field(default_factory=dict)
     _words: dict[str, int] = field(default_factory=dict)  # whole-word terms
     _prefixes: dict[str, int] = field(default_factory=dict)  # "suicid*" terms
     # first character -> the trie of the rest of the terms that start with it
@@ -73,7 +74,7 @@ class TermIndex:
         term_id = len(self.ids)
         self.ids[normalised] = term_id
         if not text.isascii():
-            self._compact[text.replace(" ", "")] = term_id
+            self._compact.setdefault(text.replace(" ", ""), set()).add(term_id)
         elif prefix:
             self._prefixes[text] = term_id
         else:
@@ -94,7 +95,7 @@ class TermIndex:
         # Only the longest term at a position is reported; add the shorter
         # terms that necessarily match there too.
         for text in self._compact:
-            implied = {i for t, i in self._compact.items() if text.startswith(t)}
+            implied = {i for t, ids in self._compact.items() if text.startswith(t) for i in ids}
             self._expand_compact[text] = frozenset(implied)
         for text in texts:
             inner = {i for t, i in self._prefixes.items() if text.startswith(t)}
