@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
-from bot.engine import Engine, Event, Reply, decode_button, parse_payload
+from bot.engine import Engine, Event, Reply, parse_payload
 from bot.safety.categories import CATEGORIES, CATEGORY_TOPIC
 
 __all__ = [
@@ -69,6 +69,8 @@ class ReachMetrics:
         self.crisis = Counter("anshin_crisis_replies", "Replies to typed text that led with help, by category.",
                               ["category"], registry=self.registry)
         self.errors = Counter("anshin_errors", "Things that went wrong, by kind.", ["kind"], registry=self.registry)
+        self._starts, self._topics, self._referrals, self._crisis, self._errors = (
+            _Children(counter) for counter in (self.starts, self.topics, self.referrals, self.crisis, self.errors))
 
     @classmethod
     def for_engine(cls, engine: Engine, campaigns: Iterable[str] = ()) -> ReachMetrics:
@@ -93,42 +95,42 @@ class ReachMetrics:
         if event.kind == "start":
             request = parse_payload(event.value)
             campaign = request.campaign if request.valid else None
-            self.starts.labels(
-                campaign=(campaign if campaign in self.campaigns else OTHER) if campaign else NONE,
-                audience=AUDIENCE_LABELS.get(request.audience, "unknown") if request.valid else "unknown",
-                locale=self._locale(replies),
-            ).inc()
+            locale = replies[0].locale if replies else OTHER
+            self._starts.inc(
+                (campaign if campaign in self.campaigns else OTHER) if campaign else NONE,
+                AUDIENCE_LABELS.get(request.audience, "unknown") if request.valid else "unknown",
+                locale if locale in self.locales else OTHER,
+            )
         for reply in replies:
-            self.topics.labels(screen=reply.screen if reply.screen in self.screens else OTHER).inc()
+            self._topics.inc(reply.screen if reply.screen in self.screens else OTHER)
             for service in reply.referrals:
                 if service in self.services:
-                    self.referrals.labels(service=service).inc()
+                    self._referrals.inc(service)
             if event.kind == "press" and self.outdated_screen and reply.screen == self.outdated_screen:
                 self.error("outdated_button")
-            if event.kind == "text" and _is_crisis(reply):
-                self.crisis.labels(category=_TOPIC_CATEGORY.get(reply.screen, OTHER)).inc()
+            if event.kind == "text" and (reply.emergency or reply.crisis):
+                self._crisis.inc(_TOPIC_CATEGORY.get(reply.screen, OTHER))
 
     def error(self, kind: str) -> None:
-        self.errors.labels(kind=kind if kind in ERROR_KINDS else OTHER).inc()
+        self._errors.inc(kind if kind in ERROR_KINDS else OTHER)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
-    def _locale(self, replies: Sequence[Reply]) -> str:
-        for reply in replies:
-            for button_id in reply.button_ids():
-                state = decode_button(button_id)
-                if state is not None:
-                    return state.locale if state.locale in self.locales else OTHER
-        return OTHER
 
+class _Children:
+    """A counter's labelled children, each looked up once: ``labels()`` takes a lock and builds its key on
+    every call. The label values are checked against fixed sets first, so this stays as small as they are."""
 
-def _is_crisis(reply: Reply) -> bool:
-    """A crisis reply leads with help: marked emergency, or its buttons carry the crisis chain (upper case)."""
-    if reply.emergency:
-        return True
-    states = [decode_button(button_id) for button_id in reply.button_ids()]
-    return any(state is not None and state.audience.isupper() for state in states)
+    def __init__(self, counter: Counter) -> None:
+        self.counter = counter
+        self.children: dict[tuple[str, ...], Counter] = {}
+
+    def inc(self, *values: str) -> None:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = self.counter.labels(*values)
+        child.inc()
 
 
 def metrics_handler(metrics: ReachMetrics) -> Callable[[web.Request], Awaitable[web.Response]]:

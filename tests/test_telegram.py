@@ -48,6 +48,8 @@ async def test_start_shows_the_first_screen_with_button_ids_as_callback_data(bot
     [request] = sent(bot.api)
     assert request.method == "sendMessage" and request.params["chat_id"] == 5550001
     assert_shows(request, fixture_engine.handle(Event("start", "", "ja"))[0])
+    # aiogram's calls are one JSON body each (no urlencoding of Japanese text byte by byte); PTB posts forms.
+    assert {r.body for r in bot.api.requests} == {"json" if type(bot).__name__.startswith("Aiogram") else "form"}
 
 
 async def test_a_deep_link_opens_the_audience_menu_in_the_language_it_names(bot: Harness, fixture_engine: Engine):
@@ -218,6 +220,8 @@ def test_the_spec_validator_rejects_bad_requests() -> None:
         "sendMessage.reply_markup: 101 buttons, at most 100"]
     assert validate("answerCallbackQuery", {"callback_query_id": 5}) != []
     assert validate("setMyCommands", {"commands": [{"command": "start"}]}) != []
+    # In a JSON body an object is an object: the keyboard as a string of JSON is a wrong type.
+    assert validate("sendMessage", {**good, "reply_markup": json.dumps(good["reply_markup"])}) != []
 
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])

@@ -9,23 +9,25 @@ from typing import Any
 import pydantic._internal._generics as pydantic_generics
 import pytest
 from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramRetryAfter
+from aiogram.methods import AnswerCallbackQuery, DeleteWebhook, EditMessageText, GetMe, GetUpdates, SendMessage
+from aiogram.types import InlineKeyboardMarkup, User
 from telegram import InlineKeyboardMarkup as PtbKeyboard
 
 from bot.channels import telegram_aiogram, telegram_ptb
-from bot.channels.telegram_aiogram_session import RESPONSE_TYPES, AnshinSession
+from bot.channels.telegram_aiogram_session import RESPONSE_TYPES, UNREAD_RESULTS, AnshinSession
 from bot.engine import Engine, Event, Reply
+from tests.fakes.bot_api_spec import decode_form, validate
 
 TOKEN = "123456789:AAH-serialisation-test-token_0123456"
 
 
 def form_fields(session: AiohttpSession, bot: Bot, method: Any) -> dict[str, Any]:
+    """The fields of aiogram's own form data, read as the Bot API reads them (by the spec's types)."""
     form = session.build_form_data(bot, method)
-    fields = {options["name"]: value for options, _headers, value in form._fields}
-    return {key: json.loads(value) if key in ("reply_markup", "link_preview_options") else value
-            for key, value in fields.items()}
+    return decode_form(method.__api_method__, {options["name"]: value for options, _headers, value in form._fields})
 
 
 def replies(engine: Engine) -> list[Reply]:
@@ -39,13 +41,21 @@ async def test_anshin_session_sends_the_fields_aiogram_would(fixture_engine: Eng
     ours, theirs = AnshinSession(), AiohttpSession()
     bot = Bot(TOKEN)
     checked = 0
+    methods: list[Any] = [AnswerCallbackQuery(callback_query_id="42"),
+                          AnswerCallbackQuery(callback_query_id="4", text="")]
     for reply in replies(fixture_engine):
         params = telegram_aiogram._reply_params(reply)
         assert params["reply_markup"] is None or isinstance(params["reply_markup"], InlineKeyboardMarkup)
-        for method in (SendMessage(chat_id=7, **params), EditMessageText(chat_id=7, message_id=3, **params)):
-            for _ in range(2):  # the second time from the cache
-                assert form_fields(ours, bot, method) == form_fields(theirs, bot, method)
-            checked += 1
+        methods += [SendMessage(chat_id=7, **params), EditMessageText(chat_id=7, message_id=3, **params)]
+    configured = Bot(TOKEN, default=DefaultBotProperties(parse_mode="HTML", protect_content=True))
+    for method in methods:
+        for _ in range(2):  # the second time from the cache
+            for sender in (bot, configured):  # defaults resolved as aiogram resolves them
+                body = json.loads(ours.build_json_body(sender, method))
+                assert body == form_fields(theirs, sender, method)
+                assert not validate(method.__api_method__, body)
+        checked += 1
+    assert json.loads(ours.build_json_body(configured, methods[-1]))["parse_mode"] == "HTML"
     assert checked >= 10 and len(ours._serialised) > 1
     await ours.close()
     await theirs.close()
@@ -88,12 +98,32 @@ def test_answers_are_read_without_building_a_response_class_each_time(monkeypatc
 
     monkeypatch.setattr(pydantic_generics, "create_generic_submodel", counting)
     session, bot = AnshinSession(), Bot(TOKEN)
-    message = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "ok"}
-    for _ in range(20):
-        calls: list[tuple[Any, Any]] = [(SendMessage(chat_id=1, text="x"), message),
-                                        (AnswerCallbackQuery(callback_query_id="1"), True),
-                                        (EditMessageText(chat_id=1, message_id=1, text="x"), message)]
+    me = {"id": 1, "is_bot": True, "first_name": "Anshin", "username": "anshin_bot"}
+    for _ in range(20):  # answers Anshin reads (the others are not built at all, see below)
+        calls: list[tuple[Any, Any]] = [(GetMe(), me), (GetUpdates(), []), (DeleteWebhook(), True)]
         for method, result in calls:
             session.check_response(bot, method, 200, json.dumps({"ok": True, "result": result}))
         gc.collect()
     assert built == [] and len(RESPONSE_TYPES) == 10
+
+
+def test_answers_whose_result_is_never_read_are_checked_but_not_built() -> None:
+    session, bot = AnshinSession(), Bot(TOKEN)
+    message = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "ok"}
+    calls: list[tuple[Any, Any]] = [(SendMessage(chat_id=1, text="x"), message),
+                                    (AnswerCallbackQuery(callback_query_id="1"), True),
+                                    (EditMessageText(chat_id=1, message_id=1, text="x"), message)]
+    for method, result in calls:
+        assert method.__api_method__ in UNREAD_RESULTS
+        assert session.check_response(bot, method, 200, json.dumps({"ok": True, "result": result})).result is None
+        refused = json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"})
+        with pytest.raises(TelegramBadRequest):
+            session.check_response(bot, method, 400, refused)
+        with pytest.raises(TelegramRetryAfter):
+            session.check_response(bot, method, 429, json.dumps(
+                {"ok": False, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": 3}}))
+        with pytest.raises(ClientDecodeError):
+            session.check_response(bot, method, 200, '{"ok": true, "resu')
+    me = session.check_response(bot, GetMe(), 200, json.dumps(
+        {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "A"}})).result
+    assert isinstance(me, User) and me.first_name == "A"  # an answer Anshin reads is built as before

@@ -1,17 +1,23 @@
-"""aiogram's aiohttp session, serialising Anshin's shared keyboards once instead of on every call.
+"""aiogram's aiohttp session, posting each call as one JSON body and serialising Anshin's shared keyboards once.
 
-aiogram turns each request into form data by dumping the method model and walking every nested value
-(``BaseSession.prepare_value``), so an eight-button keyboard costs more than the rest of a reply. Anshin's
-keyboards are built once per screen, language and audience (``telegram_aiogram._keyboard``) and never
-change, so their JSON is kept beside them; everything else goes through aiogram's own path.
+aiogram posts every call as form data: it dumps the method model, walks every nested value
+(``BaseSession.prepare_value``) and urlencodes the result byte by byte in Python, so a Japanese reply
+with an eight-button keyboard costs more to post than to compose. The Bot API takes ``application/json``
+bodies for every call that uploads no file (Anshin uploads none), and Anshin's keyboards are built once
+per screen, language and audience (``telegram_aiogram._keyboard``) and never change, so their JSON is
+kept beside them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from http import HTTPStatus
+from typing import Any, cast
 
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteWebhook,
@@ -28,9 +34,9 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, TelegramObject
-from aiohttp import FormData
+from aiohttp import ClientError, ClientTimeout
 
-__all__ = ["RESPONSE_TYPES", "SHARED_FIELDS", "AnshinSession"]
+__all__ = ["RESPONSE_TYPES", "SHARED_FIELDS", "UNREAD_RESULTS", "AnshinSession"]
 
 # Fields whose values Anshin reuses across calls; any other value is serialised afresh.
 SHARED_FIELDS: dict[str, type[TelegramObject]] = {
@@ -44,10 +50,19 @@ RESPONSE_TYPES = tuple(Response[method.__returning__] for method in (  # type: i
     SendMessage, EditMessageText, AnswerCallbackQuery, GetMe, GetUpdates, SetWebhook, DeleteWebhook,
     SetMyCommands, SetMyDescription, SetMyShortDescription))
 _MAX_CACHED = 8192  # more distinct keyboards than the content has: a safety bound, not a tuning knob
+JSON_HEADERS = {"Content-Type": "application/json"}
+# Calls whose result Anshin never reads. Their answers are still checked (ok, or the error and retry_after they
+# carry), but a successful one's result is not built into objects: Telegram sends the whole message back, its
+# keyboard included, and making a Message of it costs about a tenth of a millisecond per reply.
+UNREAD_RESULTS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
+
+
+_PLAIN = (str, int, float)  # JSON as they are (bool is an int); anything else goes through aiogram's prepare_value
+_UNREAD: Response[None] = Response[None](ok=True, result=None)
 
 
 class AnshinSession(AiohttpSession):
-    """An ``AiohttpSession`` whose form data reuses the JSON of keyboards it has already sent."""
+    """An ``AiohttpSession`` that posts JSON and reuses the JSON of keyboards it has already sent."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -66,19 +81,54 @@ class AnshinSession(AiohttpSession):
         self._serialised[id(value)] = (value, text)
         return text
 
-    def build_form_data(self, bot: Bot, method: TelegramMethod[TelegramType]) -> FormData:
-        shared = {name: value for name, kind in SHARED_FIELDS.items()
-                  if isinstance(value := getattr(method, name, None), kind)}
-        if not shared:
-            return super().build_form_data(bot, method)
-        form = FormData(quote_fields=False)
+    def build_json_body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> bytes:
+        """The call's parameters as one JSON object: the fields aiogram's form would carry (defaults resolved,
+        unset and empty ones left out), nested objects as objects. Read field by field rather than through
+        ``model_dump``, which would serialise a shared keyboard only for it to be thrown away."""
         files: dict[str, InputFile] = {}
-        for key, value in method.model_dump(warnings=False, exclude=set(shared)).items():
-            prepared = self.prepare_value(value, bot=bot, files=files)
-            if prepared:
-                form.add_field(key, prepared)
-        for key, value in shared.items():
-            form.add_field(key, self.shared_json(value, bot))
-        for key, file in files.items():
-            form.add_field(key, file.read(bot), filename=file.filename or key)
-        return form
+        members = []
+        for name, value in (*((n, getattr(method, n)) for n in type(method).model_fields),
+                            *(method.model_extra or {}).items()):
+            if isinstance(value, Default):
+                value = bot.default[value.name]
+            if value is None or value == "":
+                continue
+            shared = SHARED_FIELDS.get(name)
+            if shared is not None and isinstance(value, shared):
+                members.append(f'"{name}":{self.shared_json(value, bot)}')
+                continue
+            if not isinstance(value, _PLAIN):
+                value = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            members.append(f"{json.dumps(name)}:{json.dumps(value, ensure_ascii=False)}")
+        if files:
+            raise ValueError(f"{method.__api_method__}: Anshin uploads no files; JSON bodies cannot carry them")
+        return ("{" + ",".join(members) + "}").encode("utf-8")
+
+    def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int,
+                       content: str) -> Response[TelegramType]:
+        """aiogram's check, except that a successful answer to a call in ``UNREAD_RESULTS`` returns no result."""
+        if method.__api_method__ in UNREAD_RESULTS and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+            try:
+                answer = self.json_loads(content)
+            except ValueError:
+                answer = None  # aiogram's own check below raises ClientDecodeError, which is retried
+            if isinstance(answer, dict) and answer.get("ok") is True:
+                return cast(Response[TelegramType], _UNREAD)
+        return super().check_response(bot=bot, method=method, status_code=status_code, content=content)
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
+                           timeout: int | None = None) -> TelegramType:
+        """``AiohttpSession.make_request`` with a JSON body instead of form data."""
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        body = self.build_json_body(bot, method)
+        limit = ClientTimeout(total=self.timeout if timeout is None else timeout)
+        try:
+            async with session.post(url, data=body, headers=JSON_HEADERS, timeout=limit) as response:
+                raw_result = await response.text()
+        except TimeoutError as error:
+            raise TelegramNetworkError(method=method, message="Request timeout error") from error
+        except ClientError as error:
+            raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
+        checked = self.check_response(bot=bot, method=method, status_code=response.status, content=raw_result)
+        return cast(TelegramType, checked.result)

@@ -55,7 +55,10 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     referrals: tuple[str, ...] = ()
     emergency: bool = False
-    screen: str = field(default="", compare=False)  # for metrics and tests, never shown
+    # For metrics and tests, never shown: the screen, its language, and whether it leads with help.
+    screen: str = field(default="", compare=False)
+    locale: str = field(default="", compare=False)
+    crisis: bool = field(default=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -95,7 +95,8 @@ class Renderer:
             rows.insert(0, tuple(system[:1])) if crisis else rows.append(tuple(system))
             if crisis and len(system) > 1:
                 rows.append(tuple(system[1:]))
-        return Reply("\n\n".join(p for p in parts if p), tuple(rows), referrals, emergency, screen=key)
+        return Reply("\n\n".join(p for p in parts if p), tuple(rows), referrals, emergency, screen=key, locale=locale,
+                     crisis=crisis)
 
     def _buttons(self, node: Node, now: datetime) -> tuple[ButtonSpec, ...]:
         """The screen's own buttons; in a campaign period its seasonal button moves to the top."""

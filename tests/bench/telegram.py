@@ -4,7 +4,7 @@ Run: python tests/bench/telegram.py [--updates 20000] [--rounds 3]
 All four bots get the same updates (a third /start, a third button presses, a third typed text, from
 many users), parsed from JSON on every round: aiogram's through ``Dispatcher.feed_update`` with a fake
 network under each bot's real session (aiogram's ``AiohttpSession`` for the echo bot, ``AnshinSession`` for
-Anshin) that builds each request's form data as it would be posted; PTB's through
+Anshin) that builds each request's body as it would be posted (form data urlencoded; Anshin's JSON); PTB's through
 ``Application.process_update`` with a fake HTTPXRequest that serialises like PTB's (``json_parameters``),
 under Anshin's retry layer for Anshin. Both return canned Bot API responses (no network).
 Prints the rates, each framework's cost ratio (Anshin's time per update / its echo bot's; target <= 1.5)
@@ -53,8 +53,8 @@ _TRUE = json.dumps({"ok": True, "result": True})
 
 
 class FakeNetwork(BaseSession):
-    """Builds each request's form data with the session's own ``build_form_data`` (aiogram's, or Anshin's
-    for Anshin), then answers from memory instead of posting it."""
+    """Builds each request's body as the session would post it, then answers from memory instead of posting
+    it: aiogram's form data, urlencoded (what aiohttp does with it before sending), or Anshin's JSON body."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,7 +64,7 @@ class FakeNetwork(BaseSession):
         return None
 
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> Any:
-        self.build_form_data(bot, method)  # type: ignore[attr-defined]
+        self.body(bot, method)
         self.calls += 1
         return self.check_response(bot, method, 200, _RESULTS.get(method.__api_method__, _TRUE)).result
 
@@ -74,12 +74,22 @@ class FakeNetwork(BaseSession):
         yield b""  # pragma: no cover
 
 
+    def body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> Any:
+        raise NotImplementedError
+
+
 class FakeSession(FakeNetwork, AiohttpSession):
     """aiogram's own session, for the echo bot."""
+
+    def body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> Any:
+        return self.build_form_data(bot, method)()
 
 
 class FakeAnshinSession(FakeNetwork, AnshinSession):
     """The session ``telegram_aiogram.create_bot`` gives Anshin."""
+
+    def body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> Any:
+        return self.build_json_body(bot, method)
 
 
 class FakeRequest(HTTPXRequest):

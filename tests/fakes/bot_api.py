@@ -35,6 +35,7 @@ class Request:
     problems: list[str]
     token: str
     fault: str | None = None  # "429", "500", "timeout", ...: this call failed and delivered nothing
+    body: str = "form"  # how the parameters came: "json" (application/json) or "form"
 
 
 @dataclass
@@ -104,12 +105,15 @@ class FakeBotAPI:
     # serving -----------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        if not form and request.content_type == "application/json":
-            data = await request.json()
-            form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-        params = decode_form(method, form)
-        record = Request(method, params, validate(method, params), request.match_info["token"])
+        if request.content_type == "application/json":
+            # As the Bot API reads a JSON body: values keep their JSON types, so an object sent as a string
+            # of JSON is a wrong type here, not something to decode.
+            data = json.loads(await request.text())
+            params = data if isinstance(data, dict) else {"(body)": data}
+        else:
+            params = decode_form(method, {k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        body = "json" if request.content_type == "application/json" else "form"
+        record = Request(method, params, validate(method, params), request.match_info["token"], body=body)
         self.requests.append(record)
         failures = self._failures.get(method)
         if failures and isinstance(failures[0][0], str):
