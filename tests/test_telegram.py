@@ -255,6 +255,26 @@ def test_a_flood_gate_window_ends() -> None:
     assert gate.allow(7)
 
 
+def test_a_flood_gate_counts_across_its_table_renewals_and_forgets_quiet_chats() -> None:
+    from bot.channels.telegram_common import FloodGate
+
+    now = [0.0]
+    gate = FloodGate(limit=2, window=10, clock=lambda: now[0])
+    now[0] = 9.0
+    assert [gate.allow(7), gate.allow(7)] == [True, True]
+    now[0] = 12.0  # a new table; chat 7's window (9-19 s) goes on in it
+    assert not gate.allow(7)
+    for chat in range(1000, 6000):
+        gate.allow(chat)
+    assert gate.counted() == 5001
+    now[0] = 25.0
+    gate.allow(1)
+    now[0] = 36.0  # two renewals later nothing from before 25 s is kept
+    gate.allow(2)
+    assert gate.counted() == 2
+    assert gate.allow(7) and gate.allow(1000)  # counted afresh
+
+
 TRANSCRIPTS = sorted(p for p in (Path(__file__).parent / "transcripts").glob("*.jsonl") if ".out." not in p.name)
 
 

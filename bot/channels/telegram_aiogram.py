@@ -179,7 +179,7 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
     """A Dispatcher with Anshin's handlers; FSM storage is off, so nothing is kept per chat.
     ``metrics`` counts events and replies with labels from fixed sets only (bot/metrics.py)."""
     quiet_framework_loggers()
-    flood = gate or FloodGate()
+    flood = gate if gate is not None else FloodGate()
     router = Router(name="anshin")
 
     def sender(bot: Bot, chat_id: int) -> Callable[[Reply], Awaitable[None]]:

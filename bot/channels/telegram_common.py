@@ -248,8 +248,10 @@ def setup_calls(engine: Engine, default_locale: str | None = None) -> list[Setup
 class FloodGate:
     """Per-chat flood control: at most ``limit`` answers per ``window`` seconds; emergencies always pass.
 
-    Chats are counted under a keyed hash with a key made at start-up, kept only in memory for one
-    window: no chat id is stored, and the counts vanish with the process.
+    Chats are counted under a keyed hash with a key made at start-up, kept only in memory and only while
+    they count: the table is renewed every window, and a chat's count moves to the new one only if the
+    chat writes again. No chat id is stored, and memory follows the chats of the last two windows, not
+    every chat ever seen.
     """
 
     def __init__(self, limit: int = 20, window: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -257,18 +259,26 @@ class FloodGate:
         self.window = window
         self._clock = clock
         self._key = os.urandom(16)
-        self._counts: dict[bytes, tuple[float, int]] = {}
+        self._renewed = clock()
+        self._current: dict[bytes, tuple[float, int]] = {}  # chat key -> (start of its window, answers)
+        self._previous: dict[bytes, tuple[float, int]] = {}
 
     def allow(self, chat_id: int, emergency: bool = False) -> bool:
         now = self._clock()
-        if len(self._counts) > 50_000:
-            self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self.window}
+        if now - self._renewed >= self.window:
+            # Anything counted before the previous table began has a window that has ended: let it go.
+            self._previous = self._current if now - self._renewed < 2 * self.window else {}
+            self._current, self._renewed = {}, now
         key = hashlib.blake2b(chat_id.to_bytes(16, "big", signed=True), key=self._key, digest_size=8).digest()
-        start, count = self._counts.get(key, (now, 0))
+        start, count = self._current.get(key) or self._previous.get(key) or (now, 0)
         if now - start >= self.window:
             start, count = now, 0
-        self._counts[key] = (start, count + 1)
+        self._current[key] = (start, count + 1)
         return emergency or count < self.limit
+
+    def counted(self) -> int:
+        """Chats counted now, in either table."""
+        return len(self._current.keys() | self._previous.keys())
 
 
 # --- Shared by the adapters: the answer loop, retries, logging, the webhook server -------------------

@@ -198,7 +198,7 @@ def create_application(engine: Engine, bot: ExtBot[None], default_lang: str | No
     """An Application with Anshin's handlers, no persistence and no job queue: nothing is kept per chat.
     Updates are handled concurrently (a retry for one chat does not hold up the others)."""
     quiet_framework_loggers()
-    flood = gate or FloodGate()
+    flood = gate if gate is not None else FloodGate()
 
     def sender(chat_id: int) -> Callable[[Reply], Awaitable[None]]:
         return lambda reply: _send(bot, chat_id, _reply_params(reply), metrics)

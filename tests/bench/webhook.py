@@ -1,11 +1,13 @@
 """Benchmark: real-shaped updates posted over HTTP to `anshin telegram --webhook`, on 127.0.0.1 only.
 
 Run: python tests/bench/webhook.py [--updates 20000] [--users 100000] [--concurrency 16] [--short]
-Three phases, each bounded in count and time:
+Four phases, each bounded in count and time:
   1. one worker: updates/s and p50/p99 latency (the time from POST to 200: the update handled, its Bot
      API calls answered by a small fake Bot API server in its own process);
-  2. the same worker's RSS before and after updates from --users distinct chat ids;
-  3. three workers behind Debian's nginx (deploy/nginx.conf on plain HTTP), if nginx is installed.
+  2. the baseline, in the same run: a bare aiogram echo bot (aiogram's own webhook handler and session,
+     one echo handler per update type) under the same load, and Anshin's rate as a share of its rate;
+  3. the Anshin worker's RSS before and after updates from --users distinct chat ids;
+  4. three workers behind Debian's nginx (deploy/nginx.conf on plain HTTP), if nginx is installed.
 Updates are a third /start, a third button presses (real button ids), a third typed text.
 Targets on a 2-core machine: one worker >= 1,500 updates/s with p99 < 50 ms; RSS growth < 10 MB across
 100,000 users. --short (CI) runs a few thousand updates and prints the same figures; it asserts nothing.
@@ -63,6 +65,34 @@ def serve_fake_api(port: int) -> None:
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", handle)
     app.router.add_get("/calls", count)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def serve_echo_bot(port: int, api: str) -> None:
+    """The baseline: the smallest aiogram 3 webhook bot, as aiogram's documentation writes one."""
+    from aiogram import Bot, Dispatcher, Router
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import CallbackQuery, Message
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+    router = Router()
+
+    @router.message()
+    async def echo(message: Message, bot: Bot) -> None:
+        await bot.send_message(chat_id=message.chat.id, text=message.text or "…")
+
+    @router.callback_query()
+    async def press(query: CallbackQuery, bot: Bot) -> None:
+        await bot.answer_callback_query(query.id)
+        if query.message is not None:
+            await bot.send_message(chat_id=query.message.chat.id, text=query.data or "…")
+
+    dispatcher = Dispatcher(disable_fsm=True)
+    dispatcher.include_router(router)
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=SECRET).register(app, path=HOOK)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
@@ -196,19 +226,32 @@ async def api_calls(api_port: int) -> int:
 # --- phases ------------------------------------------------------------------------------------------------------
 
 
+async def throughput(name: str, url: str, pid: int, args: argparse.Namespace, api_port: int,
+                     buttons: list[str]) -> float:
+    """Warm up, then post --updates updates from as many chat ids; print the figures, return updates/s."""
+    await load(url, args.warmup, args.concurrency, 1, 1000, buttons)  # imports, caches, connections
+    calls, cpu, began = await api_calls(api_port), cpu_seconds(pid), time.perf_counter()
+    rate, latencies, statuses = await load(url, args.updates, args.concurrency, 10_000, args.updates, buttons)
+    report(name, rate, latencies, statuses)
+    cpu, wall = cpu_seconds(pid) - cpu, time.perf_counter() - began
+    print(f"{'':28s} worker CPU {cpu / wall:.2f} cores, {cpu / len(latencies) * 1e6:.0f} µs per update; "
+          f"Bot API calls per update: {(await api_calls(api_port) - calls) / args.updates:.2f}", flush=True)
+    return rate
+
+
 async def one_worker(args: argparse.Namespace, api_port: int, buttons: list[str]) -> None:
     port = free_port()
     command, env = worker_args(api_port, port)
     with started(command, port, env) as worker:
         url = f"http://127.0.0.1:{port}{HOOK}"
-        await load(url, args.warmup, args.concurrency, 1, 1000, buttons)  # imports, caches, connections
-        calls, cpu, began = await api_calls(api_port), cpu_seconds(worker.pid), time.perf_counter()
-        rate, latencies, statuses = await load(url, args.updates, args.concurrency, 10_000, args.updates, buttons)
-        report("one worker", rate, latencies, statuses)
-        cpu, wall = cpu_seconds(worker.pid) - cpu, time.perf_counter() - began
-        print(f"{'':28s} worker CPU {cpu / wall:.2f} cores, {cpu / len(latencies) * 1e6:.0f} µs per update "
-              f"(the rest of the machine runs the load generator and the fake Bot API)")
-        print(f"{'':28s} Bot API calls per update: {(await api_calls(api_port) - calls) / args.updates:.2f}")
+        rate = await throughput("one worker", url, worker.pid, args, api_port, buttons)
+        print(f"{'':28s} (the rest of the machine runs the load generator and the fake Bot API)")
+        echo_port = free_port()
+        echo_command = [sys.executable, __file__, "--echo-bot", str(echo_port), f"http://127.0.0.1:{api_port}"]
+        with started(echo_command, echo_port) as echo:
+            echo_rate = await throughput("baseline: aiogram echo bot", f"http://127.0.0.1:{echo_port}{HOOK}",
+                                         echo.pid, args, api_port, buttons)
+        print(f"{'':28s} Anshin's worker: {rate / echo_rate:.2f}x the echo bot's updates/s in this run", flush=True)
         before = rss_mb(worker.pid)
         rate, latencies, statuses = await load(url, args.users, args.concurrency, 1_000_000, args.users, buttons)
         after = rss_mb(worker.pid)
@@ -259,9 +302,13 @@ def cli() -> None:
     parser.add_argument("--warmup", type=int, default=2_000)
     parser.add_argument("--short", action="store_true", help="CI: 2,000 updates, 3,000 users, prints figures")
     parser.add_argument("--fake-api", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--echo-bot", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fake_api is not None:
         serve_fake_api(args.fake_api)
+        return
+    if args.echo_bot is not None:
+        serve_echo_bot(int(args.echo_bot[0]), args.echo_bot[1])
         return
     if args.short:
         args.updates, args.users, args.warmup = 2_000, 3_000, 300
