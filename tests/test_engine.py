@@ -122,6 +122,24 @@ def test_open_now_is_computed_in_japan_time(fixture_engine: Engine) -> None:
     assert "Open right now: 24-hour Children's SOS Dial" in reply.text
 
 
+def test_open_now_follows_the_minute_and_other_screens_are_reused_all_day() -> None:
+    from datetime import timedelta
+
+    from bot.engine import load_content
+    from tests.conftest import FIXED_NOW, FIXTURE_CONTENT
+
+    now = [FIXED_NOW.replace(hour=15, minute=59)]
+    engine = Engine(load_content(FIXTURE_CONTENT), clock=lambda: now[0])
+    media, start = Event("media", "photo", "en"), Event("start", "", "en")
+    before, menu = only(engine.handle(media)), only(engine.handle(start))
+    assert "16:00-21:00 / closed right now" in before.text
+    now[0] += timedelta(minutes=1)  # 16:00: Childline opens
+    assert "16:00-21:00 / open now" in only(engine.handle(media)).text
+    assert only(engine.handle(start)) is menu  # no card says open or closed: rendered once for the day
+    now[0] += timedelta(days=1)
+    assert only(engine.handle(start)) is not menu
+
+
 def test_button_ids_round_trip() -> None:
     button_id = encode_button("ja", "t", "teen.menu", "meet")
     state = decode_button(button_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.engine.events import Button, Reply
@@ -48,15 +48,19 @@ class Renderer:
         self.seasonal_first = dict(seasonal_first or {}) if seasons else {}
         self.seasons = seasons
         self._always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
-        # Replies are immutable and depend only on these arguments and the minute: a small LRU cache keeps
-        # popular screens cheap without growing with the number of users.
-        self._cache: OrderedDict[tuple[str, str, str, bool, datetime], Reply] = OrderedDict()
+        # Screens whose cards say "open now" or "closed now": they change with the minute, the rest with the day.
+        self._timed = frozenset(key for key, node in content.nodes.items() if any(
+            service.open_spans and not service.open_always
+            for service in (content.services.get(sid) for sid in node.referrals) if service is not None))
+        # Replies are immutable and depend only on these arguments and the minute or the day: a small LRU cache
+        # keeps popular screens cheap (and the same objects) without growing with the number of users.
+        self._cache: OrderedDict[tuple[str, str, str, bool, date], Reply] = OrderedDict()
 
     def screen(self, key: str, locale: str, audience: str, emergency: bool = False) -> Reply:
         """A screen as a reply. An upper-case audience marks a crisis chain: services and the person
         button come first, so one "I'm fine" press does not push the help out of sight."""
         minute = self.clock().astimezone(JAPAN).replace(second=0, microsecond=0)
-        cache_key = (key, locale, audience, emergency, minute)
+        cache_key = (key, locale, audience, emergency, minute if key in self._timed else minute.date())
         reply = self._cache.get(cache_key)
         if reply is not None:
             self._cache.move_to_end(cache_key)

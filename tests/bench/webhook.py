@@ -44,6 +44,16 @@ TIME_LIMIT = 300.0  # seconds for any one phase, whatever the counts
 _BOT = {"id": 123456789, "is_bot": True, "first_name": "Anshin", "username": "anshin_bench_bot"}
 
 
+def new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where installed, as Anshin's worker runs (bot.cli.run_async): for the load generator, the fake Bot
+    API and the baseline bot too, so that they take less of the machine from the worker measured."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 # --- a fake Bot API in its own process: canned answers, a call counter ------------------------------------
 
 
@@ -65,7 +75,7 @@ def serve_fake_api(port: int) -> None:
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", handle)
     app.router.add_get("/calls", count)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_loop())
 
 
 def serve_echo_bot(port: int, api: str) -> None:
@@ -92,8 +102,10 @@ def serve_echo_bot(port: int, api: str) -> None:
     dispatcher.include_router(router)
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=SECRET).register(app, path=HOOK)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    # Each update handled before the 200, as Anshin's worker does (aiogram's default hands it to a task).
+    SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=SECRET, handle_in_background=False).register(
+        app, path=HOOK)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_loop())
 
 
 # --- processes ---------------------------------------------------------------------------------------------
@@ -315,7 +327,8 @@ def cli() -> None:
     for value in (args.updates, args.users, args.concurrency, args.warmup):
         if not 1 <= value <= 1_000_000:
             raise SystemExit("counts must be between 1 and 1,000,000")
-    asyncio.run(main(args))
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        runner.run(main(args))
 
 
 if __name__ == "__main__":
