@@ -11,6 +11,7 @@ kept beside them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -57,7 +58,7 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 UNREAD_RESULTS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
 
 
-_PLAIN = (str, int, float)  # JSON as they are (bool is an int); anything else goes through aiogram's prepare_value
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring  # a str as a JSON string, in C
 _UNREAD: Response[None] = Response[None](ok=True, result=None)
 
 
@@ -91,15 +92,23 @@ class AnshinSession(AiohttpSession):
                             *(method.model_extra or {}).items()):
             if isinstance(value, Default):
                 value = bot.default[value.name]
-            if value is None or value == "":
+            kind = type(value)
+            if value is None or (kind is str and not value):
                 continue
-            shared = SHARED_FIELDS.get(name)
-            if shared is not None and isinstance(value, shared):
-                members.append(f'"{name}":{self.shared_json(value, bot)}')
-                continue
-            if not isinstance(value, _PLAIN):
-                value = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-            members.append(f"{json.dumps(name)}:{json.dumps(value, ensure_ascii=False)}")
+            if kind is str:
+                encoded = _encode_string(value)
+            elif kind is int:
+                encoded = str(value)
+            elif kind is bool:
+                encoded = "true" if value else "false"
+            elif (shared := SHARED_FIELDS.get(name)) is not None and isinstance(value, shared):
+                encoded = self.shared_json(value, bot)
+            else:
+                prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+                if prepared is None or prepared == "":
+                    continue
+                encoded = json.dumps(prepared, ensure_ascii=False)
+            members.append(f'"{name}":{encoded}')
         if files:
             raise ValueError(f"{method.__api_method__}: Anshin uploads no files; JSON bodies cannot carry them")
         return ("{" + ",".join(members) + "}").encode("utf-8")
