@@ -37,6 +37,8 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, TelegramObject
 from aiohttp import ClientError, ClientTimeout
 
+from bot.channels.telegram_updates import trim_updates_answer
+
 __all__ = ["RESPONSE_TYPES", "SHARED_FIELDS", "UNREAD_RESULTS", "AnshinSession"]
 
 # Fields whose values Anshin reuses across calls; any other value is serialised afresh.
@@ -115,7 +117,10 @@ class AnshinSession(AiohttpSession):
 
     def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int,
                        content: str) -> Response[TelegramType]:
-        """aiogram's check, except that a successful answer to a call in ``UNREAD_RESULTS`` returns no result."""
+        """aiogram's check, except that a successful answer to a call in ``UNREAD_RESULTS`` returns no result,
+        and the updates of a ``getUpdates`` answer are trimmed to what Anshin reads before they are built."""
+        if method.__api_method__ == "getUpdates" and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+            content = str(trim_updates_answer(content))
         if method.__api_method__ in UNREAD_RESULTS and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
             try:
                 answer = self.json_loads(content)

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from bot.channels.telegram_updates import trim_update
 from bot.engine import COMMANDS, MAX_BUTTON_ID_BYTES, Button, Engine, Event, Reply, decode_button
 from bot.metrics import ReachMetrics, metrics_handler
 
@@ -395,7 +396,8 @@ def webhook_app(feed: Callable[[dict[str, Any]], Awaitable[None]], secret: str, 
 
     A wrong or missing secret gets 401 (compared in constant time, before the body is read); another method
     405; a body over 1 MiB 413; a body that is not JSON, or JSON that is not an object with an integer
-    ``update_id``, 400. ``feed`` gets the update's JSON object and returns once it is handled; it ignores an
+    ``update_id``, 400. ``feed`` gets the update's JSON object, without what Anshin never reads
+    (``telegram_updates.trim_update``), and returns once it is handled; it ignores an
     update its framework cannot read, which gets 200 so that Telegram does not resend it forever. No answer
     carries a stack trace or anything from the request. GET /metrics when ``metrics`` is given.
     """
@@ -412,7 +414,7 @@ def webhook_app(feed: Callable[[dict[str, Any]], Awaitable[None]], secret: str, 
         if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
             return web.Response(status=400, text="Bad Request: not an Update")
         try:
-            await feed(raw)
+            await feed(trim_update(raw))
         except Exception as error:  # never a traceback with the update in it; Telegram need not resend
             log.error("telegram: an update failed: %s", type(error).__name__)
         return web.Response(status=200)

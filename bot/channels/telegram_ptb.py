@@ -50,6 +50,7 @@ from bot.channels.telegram_common import (
     setup_calls,
     stop_on_signals,
 )
+from bot.channels.telegram_updates import trim_updates_answer
 from bot.engine import Button, Engine, Event, Reply
 from bot.metrics import ReachMetrics
 
@@ -133,6 +134,15 @@ class Retry(HTTPXRequest):
             await asyncio.sleep(delay)
 
 
+class UpdatesRequest(HTTPXRequest):
+    """HTTPXRequest for ``getUpdates`` whose answer is trimmed to what Anshin reads before PTB builds it."""
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        trimmed = trim_updates_answer(payload) if code == 200 else payload
+        return code, trimmed.encode("utf-8") if isinstance(trimmed, str) else trimmed
+
+
 def create_bot(token: str, api: str = "https://api.telegram.org", retry: RetryPolicy | None = None,
                timeout: float = 30.0, request: BaseRequest | None = None) -> ExtBot[None]:
     """A bot whose calls go to ``<api>/bot<token>/<method>``; ``request`` replaces the HTTP layer (benchmark)."""
@@ -140,7 +150,7 @@ def create_bot(token: str, api: str = "https://api.telegram.org", retry: RetryPo
     api = api.rstrip("/")
     return ExtBot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
                   request=request or Retry(retry, connection_pool_size=64, read_timeout=timeout),
-                  get_updates_request=request or HTTPXRequest(connection_pool_size=1, read_timeout=timeout))
+                  get_updates_request=request or UpdatesRequest(connection_pool_size=1, read_timeout=timeout))
 
 
 class SharedKeyboard(InlineKeyboardMarkup):

@@ -8,7 +8,8 @@ Four phases, each bounded in count and time:
      one echo handler per update type) under the same load, and Anshin's rate as a share of its rate;
   3. the Anshin worker's RSS before and after updates from --users distinct chat ids;
   4. three workers behind Debian's nginx (deploy/nginx.conf on plain HTTP), if nginx is installed.
-Updates are a third /start, a third button presses (real button ids), a third typed text.
+Updates are a third /start, a third button presses (real button ids, on the message they were on, sent back
+whole with its text and keyboard as Telegram does), a third typed text.
 Targets on a 2-core machine: one worker >= 1,500 updates/s with p99 < 50 ms; RSS growth < 10 MB across
 100,000 users. --short (CI) runs a few thousand updates and prints the same figures; it asserts nothing.
 """
@@ -169,23 +170,33 @@ def rss_mb(pid: int) -> float:
 # --- load ------------------------------------------------------------------------------------------------------
 
 
-def button_ids() -> list[str]:
-    from bot.engine import Engine, Event, load_content
+# A press: the button's id and the message it was on, which Telegram sends back whole (text and keyboard).
+Press = tuple[str, dict[str, Any]]
+
+
+def presses() -> list[Press]:
+    """Every button of the first screens (both languages) and of the screens they lead to, each with its screen."""
+    from bot.channels.telegram_common import keyboard_rows, message_text
+    from bot.engine import Engine, Event, Reply, load_content
 
     engine = Engine(load_content(ROOT))
-    ids = [i for lang in ("ja", "en") for r in engine.handle(Event("start", "", lang)) for i in r.button_ids()]
-    more = [i for b in ids[:4] for r in engine.handle(Event("press", b)) for i in r.button_ids()]
-    return ids + more
+
+    def on(reply: Reply) -> list[Press]:
+        shown = {"text": message_text(reply), "reply_markup": {"inline_keyboard": keyboard_rows(reply.buttons)}}
+        return [(button_id, shown) for button_id in reply.button_ids()]
+
+    first = [p for lang in ("ja", "en") for r in engine.handle(Event("start", "", lang)) for p in on(r)]
+    return first + [p for button_id, _ in first[:4] for r in engine.handle(Event("press", button_id)) for p in on(r)]
 
 
-def update(n: int, chat_id: int, buttons: list[str]) -> bytes:
+def update(n: int, chat_id: int, buttons: list[Press]) -> bytes:
     user = {"id": chat_id, "is_bot": False, "first_name": "U", "language_code": "ja" if n % 2 else "en"}
     chat = {"id": chat_id, "type": "private", "first_name": "U"}
     if n % 3 == 1:
-        message = {"message_id": 5, "date": 1_760_000_000, "chat": chat, "text": "…", "from": _BOT}
+        data, shown = buttons[n % len(buttons)]
+        message = {"message_id": 5, "date": 1_760_000_000, "chat": chat, "from": _BOT, **shown}
         body: dict[str, Any] = {"update_id": n, "callback_query": {
-            "id": str(4_000_000 + n), "from": user, "message": message, "chat_instance": "1",
-            "data": buttons[n % len(buttons)]}}
+            "id": str(4_000_000 + n), "from": user, "message": message, "chat_instance": "1", "data": data}}
     else:
         text = "/start" if n % 3 == 0 else "知らない人に会おうって言われた"
         body = {"update_id": n, "message": {"message_id": n, "date": 1_760_000_000, "chat": chat, "from": user,
@@ -196,7 +207,7 @@ def update(n: int, chat_id: int, buttons: list[str]) -> bytes:
 
 
 async def load(url: str, count: int, concurrency: int, first_chat: int, chats: int,
-               buttons: list[str]) -> tuple[float, list[float], dict[int, int]]:
+               buttons: list[Press]) -> tuple[float, list[float], dict[int, int]]:
     """POST ``count`` updates from ``chats`` distinct chat ids, ``concurrency`` at a time.
     Returns updates/s, the latencies in seconds, and the count of each status."""
     latencies: list[float] = []
@@ -239,7 +250,7 @@ async def api_calls(api_port: int) -> int:
 
 
 async def throughput(name: str, url: str, pid: int, args: argparse.Namespace, api_port: int,
-                     buttons: list[str]) -> float:
+                     buttons: list[Press]) -> float:
     """Warm up, then post --updates updates from as many chat ids; print the figures, return updates/s."""
     await load(url, args.warmup, args.concurrency, 1, 1000, buttons)  # imports, caches, connections
     calls, cpu, began = await api_calls(api_port), cpu_seconds(pid), time.perf_counter()
@@ -251,7 +262,7 @@ async def throughput(name: str, url: str, pid: int, args: argparse.Namespace, ap
     return rate
 
 
-async def one_worker(args: argparse.Namespace, api_port: int, buttons: list[str]) -> None:
+async def one_worker(args: argparse.Namespace, api_port: int, buttons: list[Press]) -> None:
     port = free_port()
     command, env = worker_args(api_port, port)
     with started(command, port, env) as worker:
@@ -272,7 +283,7 @@ async def one_worker(args: argparse.Namespace, api_port: int, buttons: list[str]
               f"across {args.users:,} distinct chat ids (target < 10 MB for 100,000)", flush=True)
 
 
-async def behind_nginx(args: argparse.Namespace, api_port: int, buttons: list[str]) -> None:
+async def behind_nginx(args: argparse.Namespace, api_port: int, buttons: list[Press]) -> None:
     from shutil import which
 
     binary = which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -299,7 +310,7 @@ async def behind_nginx(args: argparse.Namespace, api_port: int, buttons: list[st
 
 async def main(args: argparse.Namespace) -> None:
     print(f"cpus {os.cpu_count()}, concurrency {args.concurrency}, loopback only", flush=True)
-    buttons = button_ids()
+    buttons = presses()
     api_port = free_port()
     with started([sys.executable, __file__, "--fake-api", str(api_port)], api_port):
         await one_worker(args, api_port, buttons)

@@ -65,11 +65,15 @@ class Updates:
         return self.message(None, **MEDIA_SAMPLES[kind], **extra)
 
     def press(self, data: str, message_id: int = 1001, message_text: str = "…",
-              accessible: bool = True) -> dict[str, Any]:
+              accessible: bool = True, keyboard: Any = None) -> dict[str, Any]:
+        """A press on a message of the bot's, which comes back whole as Telegram sends it: its text and its
+        keyboard (``keyboard``: the ``inline_keyboard`` value; by default one button carrying ``data``)."""
         message: dict[str, Any] = {"message_id": message_id, "chat": self._private_chat(), "date": 0}
         if accessible:
+            rows = [[{"text": "…", "callback_data": data}]] if keyboard is None else keyboard
             message.update({"date": int(time.time()), "text": message_text,
-                            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Anshin", "username": BOT_USERNAME}})
+                            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Anshin", "username": BOT_USERNAME},
+                            "reply_markup": {"inline_keyboard": rows}})
         query = {"id": f"48{next(self._messages)}7", "from": self.user(), "message": message,
                  "chat_instance": "-88112233", "data": data}
         return {"update_id": next(self._ids), "callback_query": query}
