@@ -3,6 +3,7 @@ stderr, at DEBUG, on either adapter (aiogram, python-telegram-bot) in either mod
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -125,3 +126,31 @@ def test_every_python_telegram_bot_and_httpx_logger_is_filtered() -> None:
     assert {"telegram.Bot", "telegram.ext.Application", "telegram.ext.Updater", "httpx"} <= {n for n, _ in loggers}
     assert [n for n, logger in loggers if not any(isinstance(f, WithholdDetails) for f in logger.filters)] == []
     assert logging.getLogger("httpx").level == logging.WARNING  # its INFO line holds the URL, token included
+
+
+def updates_in_memory() -> list[object]:
+    from aiogram.types import Update as AiogramUpdate
+    from telegram import Update as PtbUpdate
+
+    gc.collect()
+    return [o for o in gc.get_objects() if isinstance(o, AiogramUpdate | PtbUpdate)]
+
+
+@pytest.mark.parametrize("mode", sorted(HARNESSES))
+async def test_no_update_is_kept_in_memory_once_handled(mode: str, fixture_engine: Engine) -> None:
+    """Nothing is kept in memory either: once the bot has answered, no Update object of either library is
+    left while it serves on (aiogram's ``Update.event_type`` is an lru_cache, which held the last 128). A
+    polling loop, aiogram's and PTB's alike, holds the update it last received until the next one comes."""
+    api = FakeBotAPI()
+    await api.start()
+    harness = HARNESSES[mode](api, fixture_engine, None)
+    await harness.start()
+    try:
+        user = Updates(user_id=USER_ID, first_name="Canaryfirst", username="canary_handle", start_id=UPDATE_ID)
+        for update in script(user):
+            await harness.send(update)
+        assert len(api.calls("sendMessage")) >= 6, "the scenario ran"
+        assert len(updates_in_memory()) <= (0 if harness.webhook else 1)
+    finally:
+        await harness.stop()
+        await api.stop()

@@ -228,9 +228,23 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
     return dispatcher
 
 
+# aiogram's ``Update.event_type`` is an lru_cache keyed by the update itself, so it would hold the last 128
+# updates (texts, names, ids) for as long as the process lives. Emptied once each update is handled, it holds
+# only those in hand.
+_EVENT_TYPE_CACHE = getattr(getattr(Update, "event_type", None), "fget", None)
+
+
+def _forget_updates() -> None:
+    """Empty aiogram's cache of updates (above); a no-op for an aiogram without it."""
+    cache_clear = getattr(_EVENT_TYPE_CACHE, "cache_clear", None)
+    if cache_clear is not None:
+        cache_clear()
+
+
 async def _guard(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject,
                  data: dict[str, Any]) -> Any:
-    """Unknown update types are silence (aiogram would warn with the whole update); never a traceback."""
+    """Unknown update types are silence (aiogram would warn with the whole update); never a traceback;
+    nothing of the update kept once it is handled."""
     try:
         if isinstance(update, Update):
             update.event_type  # noqa: B018 - raises for an update type this aiogram does not know
@@ -240,6 +254,8 @@ async def _guard(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[A
     except Exception as error:
         log.error("telegram: an update failed: %s", type(error).__name__)
         return UNHANDLED
+    finally:
+        _forget_updates()
 
 
 async def poll(dispatcher: Dispatcher, bot: Bot, handle_signals: bool = True, timeout: int = 30) -> None:
