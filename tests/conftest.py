@@ -12,6 +12,7 @@ import pytest
 from bot.engine import Engine, load_content
 from bot.engine.render import JAPAN
 from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.harness import HARNESSES, Harness
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "fixtures" / "content"
@@ -60,3 +61,13 @@ async def api() -> AsyncIterator[FakeBotAPI]:
     await server.stop()
     assert server.problems() == [], "a request broke the Bot API spec"
     assert server.calls("getFile") == [], "media must never be downloaded"
+
+
+@pytest.fixture(params=sorted(HARNESSES))
+async def bot(request: pytest.FixtureRequest, api: FakeBotAPI, fixture_engine: Engine) -> AsyncIterator[Harness]:
+    """The bot on each Telegram harness in turn (aiogram and PTB, polling and webhook), on the fixture content,
+    its calls going to ``api``."""
+    harness = HARNESSES[request.param](api, fixture_engine, None)
+    await harness.start()
+    yield harness
+    await harness.stop()

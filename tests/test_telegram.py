@@ -7,7 +7,6 @@ by webhook): one suite, two adapters. Every request the bot makes is checked aga
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,6 @@ from tests.fakes.updates import MEDIA_SAMPLES, Updates
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # aiogram warns with the whole update
 
-
-
-@pytest.fixture(params=sorted(HARNESSES))
-async def bot(request: pytest.FixtureRequest, api: FakeBotAPI, fixture_engine: Engine) -> AsyncIterator[Harness]:
-    harness = HARNESSES[request.param](api, fixture_engine, None)
-    await harness.start()
-    yield harness
-    await harness.stop()
 
 
 def sent(api: FakeBotAPI) -> list[Request]:

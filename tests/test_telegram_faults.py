@@ -11,7 +11,6 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -21,7 +20,7 @@ from bot.channels.telegram_aiogram import Retry, create_bot, create_dispatcher
 from bot.engine import Engine
 from tests.conftest import FIXTURE_CONTENT
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
-from tests.fakes.harness import FAST_RETRY, HARNESSES, Harness
+from tests.fakes.harness import FAST_RETRY, Harness
 from tests.fakes.updates import Updates
 
 CANARY = "CanaryFault7731"
@@ -37,14 +36,6 @@ FAULTS = {
     "malformed": lambda api, method, n: api.fault(method, "malformed", times=n),
 }
 
-
-
-@pytest.fixture(params=sorted(HARNESSES))
-async def bot(request: pytest.FixtureRequest, api: FakeBotAPI, fixture_engine: Engine) -> AsyncIterator[Harness]:
-    harness = HARNESSES[request.param](api, fixture_engine, None)
-    await harness.start()
-    yield harness
-    await harness.stop()
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))

@@ -120,7 +120,7 @@ class AnshinSession(AiohttpSession):
         """aiogram's check, except that a successful answer to a call in ``UNREAD_RESULTS`` returns no result,
         and the updates of a ``getUpdates`` answer are trimmed to what Anshin reads before they are built."""
         if method.__api_method__ == "getUpdates" and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
-            content = str(trim_updates_answer(content))
+            content = trim_updates_answer(content)
         if method.__api_method__ in UNREAD_RESULTS and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
             try:
                 answer = self.json_loads(content)

@@ -139,8 +139,7 @@ class UpdatesRequest(HTTPXRequest):
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         code, payload = await super().do_request(*args, **kwargs)
-        trimmed = trim_updates_answer(payload) if code == 200 else payload
-        return code, trimmed.encode("utf-8") if isinstance(trimmed, str) else trimmed
+        return code, trim_updates_answer(payload) if code == 200 else payload
 
 
 def create_bot(token: str, api: str = "https://api.telegram.org", retry: RetryPolicy | None = None,

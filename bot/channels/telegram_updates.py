@@ -12,7 +12,7 @@ text and keyboard. Nothing reads them, and what is not built cannot be kept or s
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, AnyStr
 
 __all__ = ["PRESSED_MESSAGE_FIELDS", "UNREAD_MESSAGE_FIELDS", "trim_update", "trim_updates_answer"]
 
@@ -39,9 +39,9 @@ def trim_update(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def trim_updates_answer(content: str | bytes) -> str | bytes:
-    """A ``getUpdates`` answer with each update trimmed; an answer of another shape is returned unchanged,
-    for the framework to report as it would."""
+def trim_updates_answer(content: AnyStr) -> AnyStr:
+    """A ``getUpdates`` answer (text or bytes, returned as it came) with each update trimmed; an answer of
+    another shape is returned unchanged, for the framework to report as it would."""
     try:
         answer = json.loads(content)
     except (ValueError, RecursionError):
@@ -49,4 +49,5 @@ def trim_updates_answer(content: str | bytes) -> str | bytes:
     if not (isinstance(answer, dict) and answer.get("ok") is True and isinstance(answer.get("result"), list)):
         return content
     answer["result"] = [trim_update(u) if isinstance(u, dict) else u for u in answer["result"]]
-    return json.dumps(answer, ensure_ascii=False)
+    trimmed = json.dumps(answer, ensure_ascii=False)
+    return trimmed if isinstance(content, str) else trimmed.encode("utf-8")

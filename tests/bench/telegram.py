@@ -25,12 +25,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[0] = str(ROOT)  # instead of tests/bench: this telegram.py would shadow python-telegram-bot
 
-from aiogram import Bot, Dispatcher, Router  # noqa: E402
+from aiogram import Bot, Dispatcher  # noqa: E402
 from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.session.base import BaseSession  # noqa: E402
 from aiogram.methods import TelegramMethod  # noqa: E402
 from aiogram.methods.base import TelegramType  # noqa: E402
-from aiogram.types import CallbackQuery, Message, Update  # noqa: E402
+from aiogram.types import Update  # noqa: E402
 from telegram import Update as PtbUpdate  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ExtBot, MessageHandler  # noqa: E402
 from telegram.ext import filters as ptb_filters  # noqa: E402
@@ -40,6 +40,7 @@ from bot.channels import telegram_ptb  # noqa: E402
 from bot.channels.telegram_aiogram import Retry, create_dispatcher  # noqa: E402
 from bot.channels.telegram_aiogram_session import AnshinSession  # noqa: E402
 from bot.engine import ContentError, Engine, Event, load_content  # noqa: E402
+from tests.fakes.echo_bot import echo_dispatcher  # noqa: E402
 
 TOKEN = "123456789:AAH-bench-token-not-real_0123456789"
 CHUNK = 2000  # updates per bot before the next bot takes its turn
@@ -135,24 +136,6 @@ async def measure_ptb(app: PtbApp, updates: list[dict[str, Any]]) -> float:
     for raw in updates:
         await app.process_update(PtbUpdate.de_json(raw, app.bot))
     return time.perf_counter() - started
-
-
-def echo_dispatcher() -> Dispatcher:
-    router = Router()
-
-    @router.message()
-    async def echo(message: Message, bot: Bot) -> None:
-        await bot.send_message(chat_id=message.chat.id, text=message.text or "…")
-
-    @router.callback_query()
-    async def press(query: CallbackQuery, bot: Bot) -> None:
-        await bot.answer_callback_query(query.id)
-        if query.message is not None:
-            await bot.send_message(chat_id=query.message.chat.id, text=query.data or "…")
-
-    dispatcher = Dispatcher(disable_fsm=True)
-    dispatcher.include_router(router)
-    return dispatcher
 
 
 def engine() -> Engine:

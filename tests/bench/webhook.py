@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # instead of tests/bench: its telegram.py would shadow python-telegram-bot
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
@@ -81,26 +81,14 @@ def serve_fake_api(port: int) -> None:
 
 def serve_echo_bot(port: int, api: str) -> None:
     """The baseline: the smallest aiogram 3 webhook bot, as aiogram's documentation writes one."""
-    from aiogram import Bot, Dispatcher, Router
+    from aiogram import Bot
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
-    from aiogram.types import CallbackQuery, Message
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
-    router = Router()
+    from tests.fakes.echo_bot import echo_dispatcher
 
-    @router.message()
-    async def echo(message: Message, bot: Bot) -> None:
-        await bot.send_message(chat_id=message.chat.id, text=message.text or "…")
-
-    @router.callback_query()
-    async def press(query: CallbackQuery, bot: Bot) -> None:
-        await bot.answer_callback_query(query.id)
-        if query.message is not None:
-            await bot.send_message(chat_id=query.message.chat.id, text=query.data or "…")
-
-    dispatcher = Dispatcher(disable_fsm=True)
-    dispatcher.include_router(router)
+    dispatcher = echo_dispatcher()
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
     app = web.Application()
     # Each update handled before the 200, as Anshin's worker does (aiogram's default hands it to a task).
