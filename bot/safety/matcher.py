@@ -92,17 +92,21 @@ class TermIndex:
         texts = {**{t: _WORD_END for t in self._words}, **{t: "" for t in self._prefixes}}
         if texts:
             self._word_re = re.compile(f"(?<![a-z0-9])(?=({trie_pattern(texts)}))")
-        # Only the longest term at a position is reported; add the shorter
-        # terms that necessarily match there too.
+        # Only the longest term at a position is reported; add the shorter terms that necessarily match
+        # there too. Each term's own prefixes are looked up, so this is linear in the terms' total length.
         for text in self._compact:
-            implied = {i for t, ids in self._compact.items() if text.startswith(t) for i in ids}
+            implied: set[int] = set()
+            for end in range(1, len(text) + 1):
+                implied.update(self._compact.get(text[:end], ()))
             self._expand_compact[text] = frozenset(implied)
         for text in texts:
-            inner = {i for t, i in self._prefixes.items() if text.startswith(t)}
-            inner.update(
-                i for t, i in self._words.items()
-                if len(t) < len(text) and text.startswith(t) and not _word_char(text[len(t)])
-            )
+            inner: set[int] = set()
+            for end in range(1, len(text) + 1):
+                head = text[:end]
+                if (prefix_id := self._prefixes.get(head)) is not None:
+                    inner.add(prefix_id)
+                if end < len(text) and not _word_char(text[end]) and (word_id := self._words.get(head)) is not None:
+                    inner.add(word_id)
             own = self._words.get(text)
             at_end = inner | ({own} if own is not None else set())
             self._expand_word[text] = (frozenset(at_end), frozenset(inner))
