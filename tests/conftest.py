@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +21,37 @@ PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "fixtures" / "content"
 # A Wednesday noon in Japan: services with office hours are open, Childline (16:00-21:00) is not.
 FIXED_NOW = datetime(2026, 6, 3, 12, 0, tzinfo=JAPAN)
+
+
+# Self-contained (issue 20): a fresh clone has nothing beside it, so no test may open a file outside the repository
+# (such as the research notes beside the development checkout). Every file opened in this process is seen by an audit hook; a test that opened one beside the
+# repository fails, unless it is marked `reads_outside` (the one test comparing our copies with the notes).
+_BESIDE = str(PROJECT.parent) + os.sep
+_ALLOWED = tuple({str(PROJECT) + os.sep, sys.prefix + os.sep, sys.base_prefix + os.sep,
+                  os.path.realpath(tempfile.gettempdir()) + os.sep, tempfile.gettempdir() + os.sep})
+_opened_beside: list[str] = []
+
+
+def _watch_opens(event: str, args: tuple[object, ...]) -> None:
+    if event != "open" or not args or isinstance(args[0], int) or args[0] is None:
+        return
+    path = os.path.abspath(os.fsdecode(args[0]))  # type: ignore[arg-type]
+    if path.startswith(_BESIDE) and not path.startswith(_ALLOWED):
+        _opened_beside.append(path)
+
+
+if PROJECT.parent != Path(PROJECT.anchor):  # a checkout at the root of a disk has nothing "beside" it
+    sys.addaudithook(_watch_opens)
+
+
+@pytest.fixture(autouse=True)
+def _stays_inside_the_repository(request: pytest.FixtureRequest) -> Iterator[None]:
+    _opened_beside.clear()
+    yield
+    if _opened_beside and request.node.get_closest_marker("reads_outside") is None:
+        reached = sorted(set(_opened_beside))
+        pytest.fail(f"opened files outside the repository, which a fresh clone does not have: {reached[:3]}; "
+                    "keep a copy in the project (see reference/README.md)")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

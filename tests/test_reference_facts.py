@@ -1,5 +1,6 @@
-"""No invented facts: every number, address and link Anshin shows comes from ../shared/reference/.
+"""No invented facts: every number, address and link Anshin shows comes from the reference files.
 
+The reference files are the project's own copy in `reference/` (its README says where they come from).
 `flows/services.yaml` keeps each service's contacts beside its sources; these tests hold them, and every phone number
 or URL written anywhere in flows/ or the catalogues, to the reference files, and keep the numbers the reference marks
 as superseded or unverified out of everything Anshin ships.
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference"
+REFERENCE = ROOT / "reference"  # the project's copy of the facts; tests/test_reference_copy.py keeps it current
 SERVICES_REF = REFERENCE / "services-ja.yaml"
 PREFECTURES_REF = REFERENCE / "prefecture-juvenile-lines-ja.yaml"
 FACTS_REF = REFERENCE / "safety-content-facts.md"

@@ -7,8 +7,6 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.engine.model import (
     AUDIENCES,
     ButtonSpec,
@@ -20,6 +18,7 @@ from bot.engine.model import (
     Service,
 )
 from bot.i18n import Catalogs
+from bot.yamlfile import YAMLError, safe_load
 
 __all__ = ["EVENT_NAMES", "load_content"]
 
@@ -123,8 +122,8 @@ def load_content(root: Path, default_locale: str = "ja") -> Content:
 
 def _read_yaml(path: Path, file: str, problems: list[Problem]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
+        return safe_load(path.read_text(encoding="utf-8"))
+    except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         problems.append(Problem(file, where, f"not valid YAML: {getattr(error, 'problem', error)}"))

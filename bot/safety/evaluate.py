@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.safety.categories import CATEGORIES
 from bot.safety.classify import Assessment, assess
+from bot.yamlfile import safe_load
 
 __all__ = [
     "DEFAULT_PATH",
@@ -49,8 +48,7 @@ class Case:
 
 
 def _read(path: Path | str) -> dict[str, Any]:
-    with Path(path).open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    data = safe_load(Path(path).read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
 
 

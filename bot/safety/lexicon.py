@@ -11,17 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.safety.matcher import trie_pattern
 from bot.safety.text import fold
+from bot.yamlfile import safe_load
 
 __all__ = ["LEXICON", "Lexicon", "is_ascii_term", "load_yaml", "normalise"]
 
 def load_yaml(name: str) -> Any:
     """Read a YAML data file that ships inside this package."""
-    with (Path(__file__).parent / name).open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return safe_load((Path(__file__).parent / name).read_text(encoding="utf-8"))
 
 
 def is_ascii_term(term: str) -> bool:

@@ -1,4 +1,4 @@
-"""Check a Bot API request against the machine-readable spec (shared/reference/telegram-bot-api/api.json).
+"""Check a Bot API request against the machine-readable spec (tests/fixtures/telegram-bot-api/api.json, with its SOURCE.txt).
 
 ``validate(method, params)`` lists problems: unknown method, unknown or missing fields, wrong types
 (recursively through objects, arrays and subtypes), length limits written in the field descriptions
@@ -15,7 +15,7 @@ from typing import Any
 
 __all__ = ["SPEC_PATH", "decode_form", "load_spec", "validate"]
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/reference/telegram-bot-api/api.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "fixtures/telegram-bot-api/api.json"
 _LIMIT = re.compile(r"(\d+)-(\d+) (characters|bytes)")
 MAX_INLINE_BUTTONS = 100
 
