@@ -24,8 +24,9 @@ FIXED_NOW = datetime(2026, 6, 3, 12, 0, tzinfo=JAPAN)
 
 
 # Self-contained (issue 20): a fresh clone has nothing beside it, so no test may open a file outside the repository
-# (such as the research notes beside the development checkout). Every file opened in this process is seen by an audit hook; a test that opened one beside the
-# repository fails, unless it is marked `reads_outside` (the one test comparing our copies with the notes).
+# (such as the research notes beside the development checkout). An audit hook sees every file this process opens;
+# a test that opened one beside the repository fails, unless it is marked `reads_outside` (the one test that
+# compares our copies with the notes).
 _BESIDE = str(PROJECT.parent) + os.sep
 _ALLOWED = tuple({str(PROJECT) + os.sep, sys.prefix + os.sep, sys.base_prefix + os.sep,
                   os.path.realpath(tempfile.gettempdir()) + os.sep, tempfile.gettempdir() + os.sep})

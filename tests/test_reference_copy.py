@@ -35,7 +35,7 @@ def test_the_copy_is_the_current_note(note: str) -> None:
         pytest.skip(f"the research notes are not beside this checkout ({NOTES}); the copies cannot be compared")
     ours = ROOT / COPIES[note]
     assert ours.is_file(), f"{COPIES[note]} is missing: copy {note} from the research notes"
-    assert ours.read_bytes() == (NOTES / note).read_bytes(), f"{COPIES[note]} differs from the notes' {note}: copy it again"
+    assert ours.read_bytes() == (NOTES / note).read_bytes(), f"{COPIES[note]} differs from the notes: copy it again"
 
 
 @pytest.mark.reads_outside

@@ -1,4 +1,4 @@
-"""Check a Bot API request against the machine-readable spec (tests/fixtures/telegram-bot-api/api.json, with its SOURCE.txt).
+"""Check a Bot API request against the machine-readable spec (tests/fixtures/telegram-bot-api/, with its source).
 
 ``validate(method, params)`` lists problems: unknown method, unknown or missing fields, wrong types
 (recursively through objects, arrays and subtypes), length limits written in the field descriptions
