@@ -225,7 +225,7 @@ def link(root: Path | None, campaign: str, audience: str, lang: str, poster: Pat
 @click.option("--exit-url", default=None,
               help="Where the quick-exit button goes (default: $ANSHIN_EXIT_URL or https://www.yahoo.co.jp/).")
 def serve(root: Path | None, host: str, port: int, exit_url: str | None) -> None:
-    from bot.channels.web import DEFAULT_EXIT_URL, run_web
+    from bot.channels.web.app import DEFAULT_EXIT_URL, run_web
 
     target = exit_url or os.environ.get("ANSHIN_EXIT_URL") or DEFAULT_EXIT_URL
     if not target.startswith(("https://", "http://")):
@@ -353,10 +353,10 @@ def _telegram_locale(engine: Engine) -> str | None:
 
 
 def _telegram_channel(framework: str) -> ModuleType:
-    """bot.channels.telegram_aiogram or telegram_ptb: the same functions (run, create_bot, setup), the same bot."""
+    """bot.channels.telegram.aiogram_bot or ptb_bot: the same functions (run, create_bot, setup), the same bot."""
     from importlib import import_module
 
-    return import_module(f"bot.channels.telegram_{framework}")
+    return import_module(f"bot.channels.telegram.{framework}_bot")
 
 
 TELEGRAM_FRAMEWORKS = ("aiogram", "ptb")
@@ -389,7 +389,7 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: st
             raise ConfigError(f"ANSHIN_PORT={port_text!r} is not a port number (1-65535)")
     engine = _engine(root)
     lang = _telegram_locale(engine)
-    from bot.channels.telegram_common import WebhookSettings
+    from bot.channels.telegram.common import WebhookSettings
 
     channel = _telegram_channel(framework)
     metrics = _reach_metrics(engine)

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.telegram_common import FloodGate
+from bot.channels.telegram.common import FloodGate
 from bot.engine import Engine
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.harness import HARNESSES, SECRET, Harness

@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
-from bot.channels.telegram_aiogram import create_bot, create_dispatcher, webhook_app
-from bot.channels.web import create_app, start_web
+from bot.channels.telegram.aiogram_bot import create_bot, create_dispatcher, webhook_app
+from bot.channels.web.app import create_app, start_web
 from bot.engine import Engine
 from bot.metrics import ReachMetrics
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.telegram_common import MEDIA_FIELDS
+from bot.channels.telegram.common import MEDIA_FIELDS
 from bot.engine import Engine, Event, Reply
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotAPI, Request
 from tests.fakes.harness import HARNESSES, SECRET, Harness
@@ -173,7 +173,7 @@ async def test_the_webhook_refuses_a_wrong_or_missing_secret_and_bad_bodies(bot:
 
 
 def test_callback_data_and_texts_of_every_reachable_screen_fit_telegram(fixture_engine: Engine) -> None:
-    from bot.channels.telegram_common import message_params
+    from bot.channels.telegram.common import message_params
     from tests.fakes.bot_api_spec import validate
 
     seen: set[str] = set()
@@ -218,7 +218,7 @@ def test_the_spec_validator_rejects_bad_requests() -> None:
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
 async def test_flood_control_drops_extra_answers_but_never_an_emergency(api: FakeBotAPI, fixture_engine: Engine,
                                                                         framework: str):
-    from bot.channels.telegram_common import FloodGate
+    from bot.channels.telegram.common import FloodGate
 
     harness = HARNESSES[f"{framework}-webhook"](api, fixture_engine, FloodGate(limit=2, window=60))
     await harness.start()
@@ -237,7 +237,7 @@ async def test_flood_control_drops_extra_answers_but_never_an_emergency(api: Fak
 
 
 def test_a_flood_gate_window_ends() -> None:
-    from bot.channels.telegram_common import FloodGate
+    from bot.channels.telegram.common import FloodGate
 
     now = [0.0]
     gate = FloodGate(limit=1, window=10, clock=lambda: now[0])
@@ -247,7 +247,7 @@ def test_a_flood_gate_window_ends() -> None:
 
 
 def test_a_flood_gate_counts_across_its_table_renewals_and_forgets_quiet_chats() -> None:
-    from bot.channels.telegram_common import FloodGate
+    from bot.channels.telegram.common import FloodGate
 
     now = [0.0]
     gate = FloodGate(limit=2, window=10, clock=lambda: now[0])
@@ -284,8 +284,8 @@ def update_for(user: Updates, event: dict[str, str], message_id: int) -> dict[st
 
 async def test_the_golden_conversations_read_the_same_through_telegram(api: FakeBotAPI, shipped_engine: Engine):
     """Every golden transcript's events, replayed as Telegram updates, show exactly the engine's answers."""
-    from bot.channels.simulate import answer_line
-    from bot.channels.telegram_common import FloodGate
+    from bot.channels.protocol import answer_line
+    from bot.channels.telegram.common import FloodGate
 
     assert TRANSCRIPTS
     replayed = 0

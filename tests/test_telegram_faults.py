@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiogram.types import Update
 
-from bot.channels.telegram_aiogram import Retry, create_bot, create_dispatcher
+from bot.channels.telegram.aiogram_bot import Retry, create_bot, create_dispatcher
 from bot.engine import Engine
 from tests.conftest import FIXTURE_CONTENT
 from tests.fakes.bot_api import TOKEN, FakeBotAPI

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.channels import telegram_aiogram, telegram_ptb
+from bot.channels.telegram import aiogram_bot as telegram_aiogram
+from bot.channels.telegram import ptb_bot as telegram_ptb
 from bot.engine import Engine, Event
 from tests.fakes.bot_api import BOT_USERNAME, TOKEN, FakeBotAPI
 from tests.fakes.harness import HARNESSES
@@ -70,4 +71,4 @@ async def test_setup_makes_the_same_calls_on_both_adapters(fixture_engine: Engin
         assert api.problems() == []
         made[channel.__name__] = [(r.method, r.params) for r in api.requests if r.method != "getMe"]
         assert len(lines) == len(made[channel.__name__]) == 9
-    assert made["bot.channels.telegram_ptb"] == made["bot.channels.telegram_aiogram"]
+    assert made["bot.channels.telegram.ptb_bot"] == made["bot.channels.telegram.aiogram_bot"]

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.channels import telegram_aiogram, telegram_ptb
-from bot.channels.telegram_common import WithholdDetails
+from bot.channels.server import WithholdDetails
+from bot.channels.telegram import aiogram_bot as telegram_aiogram
+from bot.channels.telegram import ptb_bot as telegram_ptb
 from bot.engine import Engine
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.harness import HARNESSES, SECRET

@@ -16,8 +16,9 @@ from aiogram.methods import AnswerCallbackQuery, DeleteWebhook, EditMessageText,
 from aiogram.types import InlineKeyboardMarkup, User
 from telegram import InlineKeyboardMarkup as PtbKeyboard
 
-from bot.channels import telegram_aiogram, telegram_ptb
-from bot.channels.telegram_aiogram_session import RESPONSE_TYPES, UNREAD_RESULTS, AnshinSession
+from bot.channels.telegram import aiogram_bot as telegram_aiogram
+from bot.channels.telegram import ptb_bot as telegram_ptb
+from bot.channels.telegram.aiogram_session import RESPONSE_TYPES, UNREAD_RESULTS, AnshinSession
 from bot.engine import Engine, Event, Reply
 from tests.fakes.bot_api_spec import decode_form, validate
 

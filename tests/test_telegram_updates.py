@@ -1,4 +1,4 @@
-"""What Anshin reads of an update (bot/channels/telegram_updates.py): the rest is left out before aiogram or
+"""What Anshin reads of an update (bot/channels/telegram/updates.py): the rest is left out before aiogram or
 python-telegram-bot builds objects of it, in every mode, and what is left reads the same in both."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from aiogram.types import InaccessibleMessage, Message
 from aiogram.types import Update as AiogramUpdate
 from telegram import Update as PtbUpdate
 
-from bot.channels.telegram_updates import PRESSED_MESSAGE_FIELDS, trim_update, trim_updates_answer
+from bot.channels.telegram.updates import PRESSED_MESSAGE_FIELDS, trim_update, trim_updates_answer
 from bot.engine import Engine, Event
 from tests.fakes.harness import Harness
 from tests.fakes.updates import MEDIA_SAMPLES, Updates

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.simulate import answer_line, answer_text
+from bot.channels.protocol import answer_line, answer_text
 from bot.engine import Engine
 
 TRANSCRIPTS = Path(__file__).resolve().parent / "transcripts"

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import web
 
-from bot.channels.web import create_app, start_web
+from bot.channels.web.app import create_app, start_web
 from bot.engine import Engine
 
 CHROMIUM = Path("/usr/bin/chromium")

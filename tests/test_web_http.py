@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 
-from bot.channels.simulate import answer_line
-from bot.channels.web import Limits, create_app, html_lang, start_web
-from bot.channels.web_guard import RateLimiter
+from bot.channels.protocol import answer_line
+from bot.channels.web.app import Limits, create_app, html_lang, start_web
+from bot.channels.web.guard import RateLimiter
 from bot.engine import Engine
 
 CANARY = "CANARY-ひみつ-4711"
@@ -196,7 +196,7 @@ def test_the_log_check_can_fail(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_the_static_files_are_served_from_the_package() -> None:
-    from bot.channels import web as module
+    from bot.channels.web import app as module
 
     names = {path.name for path in module.STATIC.iterdir()}
     assert {"index.html", "app.js", "app.css"} <= names

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from bot.channels.simulate import answer_text
+from bot.channels.protocol import answer_text
 from bot.engine import Engine, Event, load_content
 from bot.engine.render import CACHE_SIZE
 

@@ -36,9 +36,9 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 from telegram.ext import filters as ptb_filters  # noqa: E402
 from telegram.request import HTTPXRequest, RequestData  # noqa: E402
 
-from bot.channels import telegram_ptb  # noqa: E402
-from bot.channels.telegram_aiogram import Retry, create_dispatcher  # noqa: E402
-from bot.channels.telegram_aiogram_session import AnshinSession  # noqa: E402
+from bot.channels.telegram import ptb_bot as telegram_ptb  # noqa: E402
+from bot.channels.telegram.aiogram_bot import Retry, create_dispatcher  # noqa: E402
+from bot.channels.telegram.aiogram_session import AnshinSession  # noqa: E402
 from bot.engine import ContentError, Engine, Event, load_content  # noqa: E402
 from tests.fakes.echo_bot import echo_dispatcher  # noqa: E402
 
@@ -88,7 +88,7 @@ class FakeSession(FakeNetwork, AiohttpSession):
 
 
 class FakeAnshinSession(FakeNetwork, AnshinSession):
-    """The session ``telegram_aiogram.create_bot`` gives Anshin."""
+    """The session ``aiogram_bot.create_bot`` gives Anshin."""
 
     def body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> Any:
         return self.build_json_body(bot, method)
@@ -108,7 +108,7 @@ class FakeRequest(HTTPXRequest):
 
 
 class FakeRetryingRequest(telegram_ptb.Retry, FakeRequest):
-    """Anshin's PTB retry layer over the fake: what ``telegram_ptb.create_bot`` puts under the bot."""
+    """Anshin's PTB retry layer over the fake: what ``ptb_bot.create_bot`` puts under the bot."""
 
 
 PtbApp = Application[Any, Any, Any, Any, Any, Any]

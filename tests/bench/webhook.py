@@ -164,7 +164,7 @@ Press = tuple[str, dict[str, Any]]
 
 def presses() -> list[Press]:
     """Every button of the first screens (both languages) and of the screens they lead to, each with its screen."""
-    from bot.channels.telegram_common import keyboard_rows, message_text
+    from bot.channels.telegram.common import keyboard_rows, message_text
     from bot.engine import Engine, Event, Reply, load_content
 
     engine = Engine(load_content(ROOT))

@@ -17,9 +17,9 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.channels import telegram_ptb as ptb
-from bot.channels.telegram_aiogram import Retry, create_bot, create_dispatcher, poll, webhook_app
-from bot.channels.telegram_common import FloodGate, RetryPolicy
+from bot.channels.telegram import ptb_bot as ptb
+from bot.channels.telegram.aiogram_bot import Retry, create_bot, create_dispatcher, poll, webhook_app
+from bot.channels.telegram.common import FloodGate, RetryPolicy
 from bot.engine import Engine
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 

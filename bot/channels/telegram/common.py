@@ -18,22 +18,19 @@ update content out of framework log lines, and the aiohttp webhook server (secre
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
 import os
-import re
-import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.channels.telegram_updates import trim_update
+from bot.channels.server import HEALTH_PATH, MAX_BODY
+from bot.channels.telegram.updates import trim_update
 from bot.engine import COMMANDS, MAX_BUTTON_ID_BYTES, Button, Engine, Event, Reply, decode_button
 from bot.metrics import ReachMetrics, metrics_handler
 
@@ -41,8 +38,6 @@ __all__ = [
     "ALLOWED_UPDATES",
     "BOT_COMMANDS",
     "GROUP_CHATS",
-    "HEALTH_PATH",
-    "MAX_BODY",
     "MAX_BUTTONS",
     "MAX_TEXT",
     "MEDIA_FIELDS",
@@ -53,7 +48,6 @@ __all__ = [
     "RetryPolicy",
     "SetupCall",
     "WebhookSettings",
-    "WithholdDetails",
     "added_to_group",
     "dropped",
     "edits_in_place",
@@ -67,11 +61,8 @@ __all__ = [
     "parse_command",
     "private_link",
     "respond",
-    "serve_until_stopped",
     "setup_calls",
-    "stop_on_signals",
     "webhook_app",
-    "withhold_details",
 ]
 
 MAX_TEXT = 4096  # sendMessage/editMessageText text limit, in characters
@@ -341,43 +332,7 @@ class RetryPolicy:
         return min(self.max_delay, self.backoff * 2.0 ** (attempt - 1))
 
 
-_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
-
-
-class WithholdDetails(logging.Filter):
-    """Keep a framework log line's fixed wording and drop every value: args, tracebacks, repr'd objects."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = iter(record.args if isinstance(record.args, tuple) else ())
-
-        def withhold(match: re.Match[str]) -> str:
-            if match.group() == "%%":
-                return "%"
-            arg = next(args, None)
-            return type(arg).__name__ if isinstance(arg, BaseException) else "…"
-
-        template = str(record.msg).split("\n", 1)[0]
-        record.msg = _PLACEHOLDER.sub(withhold, template) if record.args else template.replace("%", "%%")
-        if record.exc_info and record.exc_info[0] is not None:
-            record.msg += f" ({record.exc_info[0].__name__})"
-        record.args, record.exc_info, record.exc_text, record.stack_info = (), None, None, None
-        return True
-
-
-def withhold_details(names: tuple[str, ...], roots: tuple[str, ...] = ()) -> None:
-    """Put ``WithholdDetails`` on these loggers and on every logger already made under ``roots``.
-
-    A logger's filter sees only that logger's own records, not its children's, hence the list."""
-    made = [name for name in list(logging.Logger.manager.loggerDict) if name.split(".")[0] in roots]
-    for name in (*names, *made):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, WithholdDetails) for f in logger.filters):
-            logger.addFilter(WithholdDetails())
-
-
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_BODY = 1 << 20  # Telegram's updates are a few KiB; a larger body is refused with 413 before it is parsed
-HEALTH_PATH = "/healthz"  # GET: 200 "ok" for a load balancer; says nothing about the engine or the Bot API
 log = logging.getLogger(__name__)
 
 
@@ -397,7 +352,7 @@ def webhook_app(feed: Callable[[dict[str, Any]], Awaitable[None]], secret: str, 
     A wrong or missing secret gets 401 (compared in constant time, before the body is read); another method
     405; a body over 1 MiB 413; a body that is not JSON, or JSON that is not an object with an integer
     ``update_id``, 400. ``feed`` gets the update's JSON object, without what Anshin never reads
-    (``telegram_updates.trim_update``), and returns once it is handled; it ignores an
+    (``updates.trim_update``), and returns once it is handled; it ignores an
     update its framework cannot read, which gets 200 so that Telegram does not resend it forever. No answer
     carries a stack trace or anything from the request. GET /metrics when ``metrics`` is given.
     """
@@ -429,31 +384,3 @@ def webhook_app(feed: Callable[[dict[str, Any]], Awaitable[None]], secret: str, 
     if metrics is not None and path != "/metrics":
         app.router.add_get("/metrics", metrics_handler(metrics))
     return app
-
-
-@contextmanager
-def stop_on_signals(stop: asyncio.Event) -> Iterator[asyncio.Event]:
-    """SIGTERM and SIGINT set ``stop`` while the block runs (in the running event loop)."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        yield stop
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-
-
-async def serve_until_stopped(app: web.Application, host: str, port: int, started: Callable[[], Awaitable[Any]],
-                              stop: asyncio.Event | None = None) -> None:
-    """Serve ``app``, call ``started`` (register the webhook), and serve until SIGTERM/SIGINT or ``stop``."""
-    with stop_on_signals(stop or asyncio.Event()) as stopped:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-            await started()
-            log.info("telegram: webhook listening on %s:%d", host, port)
-            await stopped.wait()
-        finally:
-            await runner.cleanup()

@@ -17,15 +17,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.simulate import encode_replies, replies_for
-from bot.channels.web_guard import SERVER_LOG, AccessLog, Limits, RateLimiter, ScrubFilter, security_headers
+from bot.channels.protocol import encode_replies, replies_for
+from bot.channels.web.guard import SERVER_LOG, AccessLog, Limits, RateLimiter, ScrubFilter, security_headers
 from bot.engine import Engine
 from bot.metrics import ReachMetrics, metrics_handler
 
 __all__ = ["DEFAULT_EXIT_URL", "UI_MESSAGES", "Limits", "create_app", "html_lang", "run_web", "start_web"]
 
-log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parent / "web_static"
+log = logging.getLogger("bot.channels.web")  # and .access, .server: names kept short for operators
+STATIC = Path(__file__).resolve().parent / "static"
 DEFAULT_EXIT_URL = "https://www.yahoo.co.jp/"  # a page nobody looks twice at in Japan
 # The page's own texts (chrome); flows never use them.
 UI_MESSAGES = (
@@ -164,7 +164,7 @@ def _runner(app: web.Application, handle_signals: bool) -> web.AppRunner:
     server_log = logging.getLogger(SERVER_LOG)
     if not any(isinstance(f, ScrubFilter) for f in server_log.filters):
         server_log.addFilter(ScrubFilter())
-    return web.AppRunner(app, access_log_class=_AccessLog, access_log=logging.getLogger(f"{__name__}.access"),
+    return web.AppRunner(app, access_log_class=_AccessLog, access_log=logging.getLogger("bot.channels.web.access"),
                          logger=server_log, handle_signals=handle_signals)
 
 

@@ -4,7 +4,7 @@ aiogram posts every call as form data: it dumps the method model, walks every ne
 (``BaseSession.prepare_value``) and urlencodes the result byte by byte in Python, so a Japanese reply
 with an eight-button keyboard costs more to post than to compose. The Bot API takes ``application/json``
 bodies for every call that uploads no file (Anshin uploads none), and Anshin's keyboards are built once
-per screen, language and audience (``telegram_aiogram._keyboard``) and never change, so their JSON is
+per screen, language and audience (``aiogram_bot._keyboard``) and never change, so their JSON is
 kept beside them.
 """
 
@@ -37,7 +37,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, TelegramObject
 from aiohttp import ClientError, ClientTimeout
 
-from bot.channels.telegram_updates import trim_updates_answer
+from bot.channels.telegram.updates import trim_updates_answer
 
 __all__ = ["RESPONSE_TYPES", "SHARED_FIELDS", "UNREAD_RESULTS", "AnshinSession"]
 

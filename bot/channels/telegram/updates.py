@@ -20,7 +20,7 @@ __all__ = ["PRESSED_MESSAGE_FIELDS", "UNREAD_MESSAGE_FIELDS", "trim_update", "tr
 # inaccessible one (a date of 0). Its text, keyboard and sender are Anshin's own last screen.
 PRESSED_MESSAGE_FIELDS = ("message_id", "date", "chat", "message_thread_id")
 # Of a message received: nested messages, entity lists and keyboards. The text stays (it is the question) and
-# so does every attachment field (``telegram_common.MEDIA_FIELDS``: their presence is the media kind).
+# so does every attachment field (``common.MEDIA_FIELDS``: their presence is the media kind).
 UNREAD_MESSAGE_FIELDS = frozenset({
     "entities", "caption_entities", "reply_to_message", "external_reply", "quote", "reply_markup",
     "link_preview_options",

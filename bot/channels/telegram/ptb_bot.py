@@ -1,7 +1,7 @@
 """Telegram on python-telegram-bot 22: updates -> engine events -> Bot API calls, by polling or by webhook.
 
 The second adapter, for operators who already run python-telegram-bot. Only what PTB needs lives here;
-the rules are in ``telegram_common`` and behave exactly as on aiogram (one suite tests both). No
+the rules are in ``common`` and behave exactly as on aiogram (one suite tests both). No
 ConversationHandler and no persistence: button ids carry the state. PTB's loggers (it logs every Bot API
 call with its parameters, and every update, at DEBUG) and httpx's (the request URL, which holds the bot
 token, at INFO) are filtered so that no update content, id, name or token reaches a log line.
@@ -32,8 +32,10 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.channels import telegram_common as common
-from bot.channels.telegram_common import (
+from bot.channels import server
+from bot.channels.server import serve_until_stopped, stop_on_signals
+from bot.channels.telegram import common
+from bot.channels.telegram.common import (
     ALLOWED_UPDATES,
     FloodGate,
     RetryPolicy,
@@ -46,11 +48,9 @@ from bot.channels.telegram_common import (
     message_action,
     message_text,
     respond,
-    serve_until_stopped,
     setup_calls,
-    stop_on_signals,
 )
-from bot.channels.telegram_updates import trim_updates_answer
+from bot.channels.telegram.updates import trim_updates_answer
 from bot.engine import Button, Engine, Event, Reply
 from bot.metrics import ReachMetrics
 
@@ -85,7 +85,7 @@ def quiet_framework_loggers() -> None:
     """Withhold every value from PTB's, httpx's and aiohttp's log lines; httpx's per-request INFO line is
     noise (and names the token), so httpx logs from WARNING only."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    common.withhold_details(FRAMEWORK_LOGGERS, _ROOTS)
+    server.withhold_details(FRAMEWORK_LOGGERS, _ROOTS)
 
 
 def _answer(payload: bytes) -> dict[str, Any] | None:
@@ -343,7 +343,7 @@ def readable(raw: dict[str, Any]) -> bool:
 
 def webhook_app(application: AnyApplication, secret: str, path: str,
                 metrics: ReachMetrics | None = None) -> web.Application:
-    """``telegram_common.webhook_app`` feeding PTB: the update is handled before Telegram gets its 200."""
+    """``common.webhook_app`` feeding PTB: the update is handled before Telegram gets its 200."""
 
     async def feed(raw: dict[str, Any]) -> None:
         if not readable(raw):

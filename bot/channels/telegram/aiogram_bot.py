@@ -1,6 +1,6 @@
 """Telegram on aiogram 3: updates -> engine events -> Bot API calls, by polling or by webhook.
 
-Only what aiogram needs lives here; the translation rules are in ``telegram_common``. The channel holds
+Only what aiogram needs lives here; the translation rules are in ``common``. The channel holds
 no conversation state (button ids carry it) and logs nothing from an update: aiogram's and aiohttp's
 own loggers are filtered so that no update content, id or name reaches a log line at any level.
 """
@@ -43,17 +43,16 @@ from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels import telegram_common as common
-from bot.channels.telegram_aiogram_session import AnshinSession
-from bot.channels.telegram_common import (
+from bot.channels import server
+from bot.channels.server import HEALTH_PATH, MAX_BODY, WithholdDetails, serve_until_stopped
+from bot.channels.telegram import common
+from bot.channels.telegram.aiogram_session import AnshinSession
+from bot.channels.telegram.common import (
     ALLOWED_UPDATES,
-    HEALTH_PATH,
-    MAX_BODY,
     SECRET_HEADER,
     FloodGate,
     RetryPolicy,
     WebhookSettings,
-    WithholdDetails,
     added_to_group,
     dropped,
     group_reply,
@@ -62,7 +61,6 @@ from bot.channels.telegram_common import (
     message_action,
     message_text,
     respond,
-    serve_until_stopped,
     setup_calls,
 )
 from bot.engine import Button, Engine, Event, Reply
@@ -94,14 +92,14 @@ FRAMEWORK_LOGGERS = ("aiogram", "aiogram.dispatcher", "aiogram.event", "aiogram.
 def quiet_framework_loggers() -> None:
     """aiogram logs update and bot ids per update at INFO and exception texts at ERROR: withhold both."""
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    common.withhold_details(FRAMEWORK_LOGGERS)
+    server.withhold_details(FRAMEWORK_LOGGERS)
 
 
 @dataclass(frozen=True)
 class Retry(RetryPolicy, BaseRequestMiddleware):
     """``RetryPolicy`` as a session middleware: 429 ``retry_after`` honoured; 5xx, network errors (resets,
     timeouts) and unreadable answers (a proxy's error page, a cut-off body) retried with backoff. After
-    ``attempts`` tries the error is raised: the caller drops the message (``telegram_common.dropped``)."""
+    ``attempts`` tries the error is raised: the caller drops the message (``common.dropped``)."""
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType],
@@ -132,7 +130,7 @@ def create_bot(token: str, api: str = "https://api.telegram.org", retry: Retry |
 
 
 def _markup(params: dict[str, Any]) -> dict[str, Any]:
-    """telegram_common's JSON parameters as aiogram objects."""
+    """common's JSON parameters as aiogram objects."""
     out = dict(params)
     if "reply_markup" in params:
         out["reply_markup"] = InlineKeyboardMarkup.model_validate(params["reply_markup"])
@@ -267,7 +265,7 @@ async def poll(dispatcher: Dispatcher, bot: Bot, handle_signals: bool = True, ti
 
 def webhook_app(dispatcher: Dispatcher, bot: Bot, secret: str, path: str,
                 metrics: ReachMetrics | None = None) -> web.Application:
-    """``telegram_common.webhook_app`` (secret, body checks, /healthz, /metrics) feeding aiogram."""
+    """``common.webhook_app`` (secret, body checks, /healthz, /metrics) feeding aiogram."""
 
     async def feed(raw: dict[str, Any]) -> None:
         try:
