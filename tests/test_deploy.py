@@ -37,7 +37,7 @@ from tests.fakes.updates import Updates
 DEPLOY = PROJECT / "deploy"
 SECRET = "deploy-secret_0123456789abcdef"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")  # what bot/cli.py accepts as a token
+TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")  # what bot/cli accepts as a token
 
 
 def load_yaml(path: Path) -> list[dict[str, Any]]:
@@ -113,14 +113,14 @@ def readme_deploy() -> str:
 
 
 def settings_read(source_dir: Path) -> set[str]:
-    """Names passed as a constant to os.environ.get/[...], os.getenv, or bot/cli.py's _setting/_url_setting."""
+    """Names passed as a constant to os.environ.get/[...], os.getenv, or bot/cli's setting/url_setting."""
     names: set[str] = set()
     for path in source_dir.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             key: ast.expr | None = None
             if isinstance(node, ast.Call) and node.args:
                 func = ast.unparse(node.func)
-                if func in ("os.environ.get", "os.getenv", "environ.get", "getenv", "_setting", "_url_setting"):
+                if func in ("os.environ.get", "os.getenv", "environ.get", "getenv", "setting", "url_setting"):
                     key = node.args[0]
             elif isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("os.environ", "environ"):
                 key = node.slice
@@ -149,7 +149,7 @@ def test_env_example_documents_exactly_the_settings_the_cli_reads() -> None:
 def test_the_settings_check_can_fail(tmp_path: Path) -> None:
     source = tmp_path / "bot"
     source.mkdir()
-    (source / "cli.py").write_text('import os\nos.environ.get("ANSHIN_A")\n_setting("ANSHIN_B", "1")\n'
+    (source / "cli.py").write_text('import os\nos.environ.get("ANSHIN_A")\nsetting("ANSHIN_B", "1")\n'
                                    'os.environ["ANSHIN_C"]\nos.environ.get(name)\n', encoding="utf-8")
     assert settings_read(source) == {"ANSHIN_A", "ANSHIN_B", "ANSHIN_C"}
     documented = settings_documented("# comment\nANSHIN_A=\n#ANSHIN_B=1\n#ANSHIN_TYPO=x\n")
