@@ -49,6 +49,7 @@ BENIGN_TOPICS: frozenset[str] = frozenset(
         "teen.privacy",
         "teen.posted",
         "teen.friend",
+        "teen.friend_image",
         "help.legal",
         "help.talk",
     }

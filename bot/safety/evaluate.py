@@ -33,7 +33,8 @@ __all__ = [
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "safety_eval.yaml"
 BENIGN = "benign"
-LANGS = ("ja", "en")
+# Every shipped locale, in the order of the columns; a case's `lang` is the language it is written in.
+LANGS = ("ja", "ja_Easy", "en", "zh_Hans", "ko", "vi", "pt_BR", "fil", "ne")
 # The splits of the default file (kept for callers that list them).
 SPLITS = ("dev", "heldout", "blind", "fresh")
 
@@ -98,10 +99,17 @@ class Report:
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)  # (expected, got)
     failures: list[tuple[Case, Assessment]] = field(default_factory=list)
 
-    def recall(self, category: str, lang: str | None = None) -> float:
+    def recall(self, category: str | None, lang: str | None = None) -> float:
+        """Recall of one crisis category (None: of every crisis phrase) in one language or all."""
         langs = LANGS if lang is None else (lang,)
-        hit = sum(self.recall_hits[(category, x)] for x in langs)
-        return _ratio(hit, sum(self.recall_total[(category, x)] for x in langs))
+        cats = CATEGORIES if category is None else (category,)
+        hit = sum(self.recall_hits[(c, x)] for c in cats for x in langs)
+        return _ratio(hit, sum(self.recall_total[(c, x)] for c in cats for x in langs))
+
+    def langs(self) -> tuple[str, ...]:
+        """The languages that have phrases in this report, in column order."""
+        seen = {x for _, x in self.recall_total} | set(self.benign_total)
+        return tuple(x for x in LANGS if x in seen) + tuple(sorted(seen - set(LANGS)))
 
     def _benign(self, counter: Counter[str], lang: str | None) -> float:
         langs = LANGS if lang is None else (lang,)
@@ -144,12 +152,13 @@ def _pct(x: float) -> str:
 
 
 def format_report(report: Report, failures: bool = False) -> str:
-    """The figures as a plain-text table."""
-    lines = [f"{'category':<16}{'all':>8}{'ja':>8}{'en':>8}{'n':>6}"]
-    for cat in CATEGORIES:
-        n = sum(report.recall_total[(cat, x)] for x in LANGS)
-        row = [_pct(report.recall(cat, lang)) for lang in (None, *LANGS)]
-        lines.append(f"{cat:<16}" + "".join(f"{r:>8}" for r in row) + f"{n:>6}")
+    """The figures as a plain-text table: recall per category and per locale, then the benign figures."""
+    langs = report.langs()
+    lines = [f"{'recall':<24}{'all':>8}" + "".join(f"{x:>8}" for x in langs) + f"{'n':>6}"]
+    for cat in (*CATEGORIES, None):
+        n = sum(report.recall_total[(c, x)] for c in ((cat,) if cat else CATEGORIES) for x in langs)
+        row = [_pct(report.recall(cat, lang)) for lang in (None, *langs)]
+        lines.append(f"{cat or 'every crisis':<24}" + "".join(f"{r:>8}" for r in row) + f"{n:>6}")
     lines.append("")
     n_benign = sum(report.benign_total.values())
     for name, fn in (
@@ -157,7 +166,7 @@ def format_report(report: Report, failures: bool = False) -> str:
         ("benign false crisis", report.false_crisis_rate),
         ("benign topic accuracy", report.topic_accuracy),
     ):
-        row = [_pct(fn(lang)) for lang in (None, *LANGS)]
+        row = [_pct(fn(lang)) for lang in (None, *langs)]
         lines.append(f"{name:<24}" + "".join(f"{r:>8}" for r in row) + f"{n_benign:>6}")
     labels = [*CATEGORIES, BENIGN]
     short = {c: c[:8] for c in labels}
@@ -172,9 +181,17 @@ def format_report(report: Report, failures: bool = False) -> str:
             lines.append(
                 f"  [{case.split}/{case.lang}] {case.text!r}: expected "
                 f"{case.category or BENIGN}/{case.topic}, got "
-                f"{got.category or BENIGN}/{got.topic} ({got.rule or 'no rule'})"
+                f"{got.category or BENIGN}/{got.topic} ({_fired(got)})"
             )
     return "\n".join(lines)
+
+
+def _fired(got: Assessment) -> str:
+    """What decided: the rule, or the nearest exemplar and its score (also when it was not sure enough)."""
+    if got.rule and not got.rule.startswith("exemplar:"):
+        return got.rule
+    near = f"nearest {got.exemplar!r} {got.score:.3f}" if got.exemplar else "no exemplar layer"
+    return f"{got.rule}, {near}" if got.rule else f"no rule; {near}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
