@@ -8,6 +8,7 @@ __all__ = [
     "CATEGORIES",
     "CATEGORY_TOPIC",
     "EMERGENCY_CATEGORIES",
+    "SCREEN_CATEGORY",
 ]
 
 # Priority order: when rules of several categories fire, the earliest wins.
@@ -55,4 +56,14 @@ BENIGN_TOPICS: frozenset[str] = frozenset(
     }
 )
 
-ALL_TOPICS: frozenset[str] = BENIGN_TOPICS | frozenset(CATEGORY_TOPIC.values())
+# Sharper screens a crisis may go to instead of its category's own (issue 18): an overdose or an injury now puts
+# 119 first (help.hurt); nowhere to stay tonight (help.nohome); a threat to spread pictures unless paid
+# (teen.pic_threat); a meeting already arranged (teen.meet_after). The category, and so "emergency", stays.
+SCREEN_CATEGORY: dict[str, str] = {
+    "help.hurt": "suicide",
+    "help.nohome": "grooming",
+    "teen.pic_threat": "sexual_images",
+    "teen.meet_after": "grooming",
+}
+
+ALL_TOPICS: frozenset[str] = BENIGN_TOPICS | frozenset(CATEGORY_TOPIC.values()) | frozenset(SCREEN_CATEGORY)

@@ -24,8 +24,9 @@ class Assessment:
 
     category: None (benign) or a crisis category; topic: the screen key to show, or None for the engine's
     generic free-text screen; emergency: danger now or self-harm; rule: what decided it, a rule id
-    ("suicide.want_to_die"), "exemplar:<label>/<locale>" or "" if nothing did; exemplar and score: the
-    nearest exemplar (our own example text, never the user's) and its cosine score, when that layer ran.
+    ("suicide.want_to_die"), "exemplars:<label>" or "" if nothing did; when the exemplar layer ran, exemplar
+    is the nearest exemplar of the label it read (our own example text, never the user's, with its locale and
+    cosine score) and score the probability it gave that label.
     """
 
     category: str | None
@@ -41,23 +42,22 @@ NOTHING = Assessment(category=None, topic=None, emergency=False, rule="")
 FAILSAFE = Assessment(category=None, topic="help.talk", emergency=False, rule="safety.failsafe")
 
 
-def _by_exemplar(text: str, topic_rule: str | None) -> Assessment | None:
+def _by_exemplars(text: str) -> Assessment | None:
+    """The exemplar layer's reading, or None when it cannot run here."""
     from bot.safety.exemplars import EXEMPLARS  # numpy and the model load on the first message, not at import
 
-    near = EXEMPLARS.nearest(unicodedata.normalize("NFKC", text[:LIMIT]))
-    if near is None:
+    reading = EXEMPLARS.read(unicodedata.normalize("NFKC", text[:LIMIT]))
+    if reading is None:
         return None
-    label = EXEMPLARS.decide(near)
-    fired = f"exemplar:{near.exemplar.ref}"
-    score = round(near.score, 4)
+    near = f"{reading.nearest.text} [{reading.nearest.locale} {reading.similarity:.2f}]"
+    score = round(reading.probability, 4)
+    label = reading.label
+    if label is None:
+        return Assessment(None, None, False, "", near, score)
     if label in CATEGORIES:
-        topic = CATEGORY_TOPIC[label]
-        return Assessment(label, topic, label in EMERGENCY_CATEGORIES, fired, near.exemplar.text, score)
-    if topic_rule is not None:
-        return None
-    if label is not None:
-        return Assessment(None, label, False, fired, near.exemplar.text, score)
-    return Assessment(None, None, False, "", near.exemplar.text, score)
+        return Assessment(label, CATEGORY_TOPIC[label], label in EMERGENCY_CATEGORIES, f"exemplars:{label}", near,
+                          score)
+    return Assessment(None, label, False, f"exemplars:{label}", near, score)
 
 
 def assess(text: str) -> Assessment:
@@ -68,14 +68,14 @@ def assess(text: str) -> Assessment:
         norm = normalise(text)
         if not norm:
             return NOTHING
-        rule = RULES.first(norm)
+        rule, frame = RULES.match(norm)
         if rule is not None and rule.category is not None:
             return Assessment(rule.category, rule.topic, rule.category in EMERGENCY_CATEGORIES, rule.id)
-        if rule is None:
-            by_exemplar = _by_exemplar(text, None)
-            if by_exemplar is not None:
-                return by_exemplar
-            return NOTHING
-        return Assessment(None, rule.topic, False, rule.id)
+        if rule is not None:
+            return Assessment(None, rule.topic, False, rule.id)
+        read = _by_exemplars(text) or NOTHING
+        if frame is not None and read.category is not None:  # a story or homework: a topic at most
+            return Assessment(None, None, False, frame.id, read.exemplar, read.score)
+        return read
     except Exception:
         return FAILSAFE

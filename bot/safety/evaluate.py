@@ -188,10 +188,12 @@ def format_report(report: Report, failures: bool = False) -> str:
 
 def _fired(got: Assessment) -> str:
     """What decided: the rule, or the nearest exemplar and its score (also when it was not sure enough)."""
-    if got.rule and not got.rule.startswith("exemplar:"):
+    if got.rule and not got.rule.startswith("exemplars:"):
         return got.rule
-    near = f"nearest {got.exemplar!r} {got.score:.3f}" if got.exemplar else "no exemplar layer"
-    return f"{got.rule}, {near}" if got.rule else f"no rule; {near}"
+    if not got.exemplar:
+        return "no rule; exemplar layer off"
+    read = f"{got.rule} p={got.score:.2f}" if got.rule else f"no rule; exemplars unsure p={got.score:.2f}"
+    return f"{read}, nearest {got.exemplar}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

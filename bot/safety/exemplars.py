@@ -1,19 +1,22 @@
-"""Nearest exemplars: a message is compared with labelled example messages written in every locale.
+"""The second opinion: a message's sentence vector read against labelled examples in every locale.
 
-`exemplars.yaml` holds, for every crisis category, every topic and "none" (ordinary messages, hyperbole,
-fiction, homework), short messages in each of the nine locales, and the thresholds. Their vectors are made
-ahead of time by `python -m bot.safety.exemplars build` into `exemplars.npy` (float16) with
-`exemplars.meta.json` (the pin of the model and the sha256 of the YAML they were made from); a test checks
-they are current. At run time one message is embedded (bot.safety.embedder) and compared with all of them:
-the decision names the nearest exemplar of the winning label and its cosine score.
+`exemplars.yaml` holds short example messages for every crisis category, every topic and "none" (ordinary
+messages, hyperbole, fiction, homework) in each of the nine locales, and the thresholds. Ahead of time,
+`python -m bot.safety.exemplars build` embeds them and the tuned evaluation sets (tests/data/safety_*.yaml,
+never tests/data/unseen/) and trains a linear read-out over the vectors (probe.py); it writes
+`exemplars.npz` (exemplar vectors, weights) and `exemplars.meta.json` (the model pin, the sha256 of every
+input, the labels). A test checks they are current.
 
-Loaded on first use, never at import; when the model cannot run here, `EXEMPLARS.nearest` returns None.
+At run time one message is embedded (embedder.py): the read-out gives a probability per label, and the
+decision names the label, its probability and the nearest exemplar of that label with its cosine score.
+Loaded on first use, never at import; when the model cannot run here, `EXEMPLARS.read` returns None.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 import threading
 from dataclasses import dataclass
@@ -22,15 +25,19 @@ from typing import Any
 
 from bot.safety.categories import ALL_TOPICS, CATEGORIES
 from bot.safety.embedder import MAX_TOKENS, PIN, Embedder, load
+from bot.safety.probe import probabilities, train
 from bot.yamlfile import safe_load
 
-__all__ = ["EXEMPLARS", "NONE", "Exemplar", "ExemplarSet", "Nearest", "Thresholds", "build", "read_exemplars"]
+__all__ = ["EXEMPLARS", "NONE", "Exemplar", "ExemplarSet", "Reading", "Thresholds", "build", "read_exemplars",
+           "training_files"]
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
 YAML_PATH = HERE / "exemplars.yaml"
-VECTORS_PATH = HERE / "exemplars.npy"
+ARRAYS_PATH = HERE / "exemplars.npz"
 META_PATH = HERE / "exemplars.meta.json"
-NONE = "none"  # label of ordinary messages: no topic, no crisis
+NONE = "none"  # ordinary messages: no topic, no crisis
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,28 +46,22 @@ class Exemplar:
     locale: str
     text: str
 
-    @property
-    def ref(self) -> str:
-        return f"{self.label}/{self.locale}"
-
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    crisis: dict[str, float]  # category -> lowest score that can name it
-    margin: dict[str, float]  # category -> how far it must lead the best non-crisis label (may be < 0)
-    topic: float  # lowest score that can name a topic
-    topic_margin: float  # how far a topic must lead "none"
+    emergency: float  # probability of danger now that is enough on its own (recall first)
+    crisis: float  # probability the winning crisis category needs
+    topic: float  # probability the winning topic needs
 
 
 @dataclass(frozen=True, slots=True)
-class Nearest:
-    """The exemplar decision: label (category, topic, or "none"), its nearest exemplar, and the scores."""
+class Reading:
+    """What the exemplar layer read: a label (or None: not sure), its probability, the nearest exemplar."""
 
-    label: str
-    exemplar: Exemplar
-    score: float
-    runner_up: float  # best score of a label of the other kind (crisis vs not)
-    none_score: float  # best score of an ordinary message
+    label: str | None
+    probability: float
+    nearest: Exemplar
+    similarity: float
 
 
 def read_exemplars(path: Path = YAML_PATH) -> tuple[list[Exemplar], Thresholds]:
@@ -73,59 +74,53 @@ def read_exemplars(path: Path = YAML_PATH) -> tuple[list[Exemplar], Thresholds]:
             raise ValueError(f"{path.name}: exemplars.{label}: unknown label")
         for locale, texts in (by_locale or {}).items():
             items.extend(Exemplar(str(label), str(locale), str(t)) for t in texts or [])
-    t = data.get("thresholds") or {}
-    thresholds = Thresholds(
-        crisis={c: float(t["crisis"].get(c, t["crisis"]["default"])) for c in CATEGORIES},
-        margin={c: float(t["margin"].get(c, t["margin"]["default"])) for c in CATEGORIES},
-        topic=float(t["topic"]),
-        topic_margin=float(t["topic_margin"]),
-    )
-    return items, thresholds
+    t = data["thresholds"]
+    return items, Thresholds(float(t["emergency"]), float(t["crisis"]), float(t["topic"]))
+
+
+def training_files() -> list[Path]:
+    """The tuned evaluation sets the read-out learns from (never the unseen ones)."""
+    return sorted((ROOT / "tests" / "data").glob("safety_*.yaml"))
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def expected_meta(count: int) -> dict[str, Any]:
+def _pin() -> dict[str, Any]:
     return {"package": PIN.package, "version": PIN.version, "files": PIN.files, "max_tokens": MAX_TOKENS,
-            "exemplars_sha256": _digest(YAML_PATH), "count": count}
+            "exemplars_sha256": _digest(YAML_PATH)}
 
 
 class ExemplarSet:
-    """The exemplars, their vectors and the model, loaded together on first use (thread-safe)."""
+    """Exemplars, vectors, read-out and model, loaded together on first use (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loaded = False
         self._embedder: Embedder | None = None
         self.items: list[Exemplar] = []
-        self.thresholds: Thresholds | None = None
-        self._vectors: Any = None
-        self._labels: list[str] = []
-        self._label_of: Any = None  # exemplar index -> label index
-        self._crisis: Any = None  # label index -> is a crisis category
+        self.labels: list[str] = []
+        self.thresholds = Thresholds(1.0, 1.0, 1.0)
+        self._arrays: dict[str, Any] = {}
+        self._members: dict[str, Any] = {}  # label -> indices of its exemplars
 
     def _load(self) -> None:
-        import logging
-
         import numpy as np
 
         items, thresholds = read_exemplars()
         meta = json.loads(META_PATH.read_text(encoding="utf-8")) if META_PATH.is_file() else {}
-        if meta != expected_meta(len(items)) or not VECTORS_PATH.is_file():
-            logging.getLogger(__name__).warning(
-                "safety: exemplar vectors are stale (run python -m bot.safety.exemplars build); rules alone")
+        if meta.get("pin") != _pin() or meta.get("count") != len(items) or not ARRAYS_PATH.is_file():
+            log.warning("safety: exemplar vectors are stale (python -m bot.safety.exemplars build); rules alone")
             return
         embedder = load()
         if embedder is None:
             return
-        self.items, self.thresholds = items, thresholds
-        self._vectors = np.load(VECTORS_PATH).astype(np.float32)
-        self._labels = sorted({e.label for e in items})
-        index = {label: i for i, label in enumerate(self._labels)}
-        self._label_of = np.array([index[e.label] for e in items])
-        self._crisis = np.array([label in CATEGORIES for label in self._labels])
+        with np.load(ARRAYS_PATH, allow_pickle=False) as arrays:
+            self._arrays = {name: arrays[name].astype(np.float32) for name in ("vectors", "weight", "bias")}
+        self.items, self.thresholds, self.labels = items, thresholds, list(meta["labels"])
+        for i, e in enumerate(items):
+            self._members.setdefault(e.label, []).append(i)
         self._embedder = embedder
 
     def ready(self) -> bool:
@@ -139,57 +134,63 @@ class ExemplarSet:
                         self._loaded = True
         return self._embedder is not None
 
-    def scores(self, text: str) -> Any:
-        """Cosine score of the text against every exemplar (None when the layer is off)."""
-        if not self.ready() or self._embedder is None:
-            return None
-        return self._vectors @ self._embedder.embed(text)
+    def vector(self, text: str) -> Any:
+        """The message's unit vector (None when the layer is off)."""
+        return self._embedder.embed(text) if self.ready() and self._embedder is not None else None
 
-    def nearest(self, text: str) -> Nearest | None:
-        """The best label and its nearest exemplar; None when the layer is off."""
+    def read(self, text: str) -> Reading | None:
+        """The decided label (or None), its probability and its nearest exemplar; None when off."""
         import numpy as np
 
-        sims = self.scores(text)
-        if sims is None:
+        q = self.vector(text)
+        if q is None:
             return None
-        best = np.full(len(self._labels), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._label_of, sims)
-        top = int(np.argmax(best))
-        other = float(np.max(best[self._crisis != self._crisis[top]]))
-        members = np.flatnonzero(self._label_of == top)
-        winner = int(members[np.argmax(sims[members])])
-        none = float(best[self._labels.index(NONE)]) if NONE in self._labels else -1.0
-        return Nearest(self._labels[top], self.items[winner], float(best[top]), other, none)
-
-    def decide(self, near: Nearest) -> str | None:
-        """What the layer answers: a crisis category, a topic, or None (nothing sure enough)."""
+        p = probabilities(self._arrays["weight"], self._arrays["bias"], q)
+        top = int(np.argmax(p))
+        label: str | None = self.labels[top]
         t = self.thresholds
-        assert t is not None
-        if near.label in CATEGORIES:
-            if near.score >= t.crisis[near.label] and near.score - near.runner_up >= t.margin[near.label]:
-                return near.label
-            return None
-        if near.label != NONE and near.score >= t.topic and near.score - near.none_score >= t.topic_margin:
-            return near.label
-        return None
+        emergency = self.labels.index("emergency")
+        if p[emergency] >= t.emergency:
+            label, top = "emergency", emergency
+        elif label in CATEGORIES:
+            label = label if p[top] >= t.crisis else None
+        elif label == NONE or p[top] < t.topic:
+            label = None
+        sims = self._arrays["vectors"] @ q
+        members = self._members.get(self.labels[top]) or range(len(self.items))
+        nearest = max(members, key=lambda i: sims[i])
+        return Reading(label, float(p[top]), self.items[nearest], float(sims[nearest]))
 
 
 EXEMPLARS = ExemplarSet()
 
 
 def build() -> int:
-    """Embed every exemplar and write exemplars.npy and exemplars.meta.json."""
+    """Embed the exemplars and the tuned sets, train the read-out, write exemplars.npz and the meta."""
+    import unicodedata
+
     import numpy as np
+
+    from bot.safety.evaluate import load_cases
 
     items, _ = read_exemplars()
     embedder = load()
     if embedder is None:
         print("the embedder cannot run here; nothing written", file=sys.stderr)
         return 1
-    vectors = embedder.embed_many([e.text for e in items]).astype(np.float16)
-    np.save(VECTORS_PATH, vectors, allow_pickle=False)
-    META_PATH.write_text(json.dumps(expected_meta(len(items)), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"{len(items)} exemplars embedded -> {VECTORS_PATH.name} ({vectors.nbytes // 1024} KiB)")
+    vectors = embedder.embed_many([e.text for e in items])
+    files = training_files()
+    cases = [c for path in files for c in load_cases(path)]
+    case_vectors = embedder.embed_many([unicodedata.normalize("NFKC", c.text) for c in cases])
+    targets = [e.label for e in items] + [c.category or c.topic or NONE for c in cases]
+    labels = sorted(set(targets))
+    weight, bias = train(np.vstack([vectors, case_vectors]), [labels.index(t) for t in targets], len(labels))
+    np.savez(ARRAYS_PATH, vectors=vectors.astype(np.float16), weight=weight, bias=bias)
+    meta = {"pin": _pin(), "count": len(items), "labels": labels,
+            "trained_on": {p.relative_to(ROOT).as_posix(): _digest(p) for p in files}}
+    META_PATH.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"{len(items)} exemplars and {len(cases)} tuned phrases embedded; read-out of {len(labels)} labels "
+          f"-> {ARRAYS_PATH.name} ({ARRAYS_PATH.stat().st_size // 1024} KiB)")
     return 0
 
 

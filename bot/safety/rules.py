@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.safety.categories import ALL_TOPICS, CATEGORIES, CATEGORY_TOPIC
+from bot.safety.categories import ALL_TOPICS, CATEGORIES, CATEGORY_TOPIC, SCREEN_CATEGORY
 from bot.safety.lexicon import LEXICON, Lexicon, load_yaml
 from bot.safety.matcher import TermIndex
 
@@ -73,7 +73,11 @@ class RuleSet:
         raw = [spec for _, spec in crisis] + list(data.get("topics") or [])
         self.rules: list[Rule] = [self._rule(spec, order) for order, spec in enumerate(raw)]
         self.guards: list[Guard] = [self._guard(spec) for spec in data.get("guards") or []]
-        ids = [r.id for r in self.rules] + [g.id for g in self.guards]
+        # Frames: fiction, homework, the news. When one fires, no crisis rule does (and no crisis is read from
+        # the exemplars): "a story where the girl gets kidnapped" is not danger now.
+        self.frames: list[Rule] = [
+            self._rule({**spec, "topic": next(iter(ALL_TOPICS))}, -1) for spec in data.get("frames") or []]
+        ids = [r.id for r in self.rules] + [g.id for g in self.guards] + [f.id for f in self.frames]
         if len(set(ids)) != len(ids):
             raise ValueError("rules: duplicate rule id")
         self.terms.compile()
@@ -122,11 +126,14 @@ class RuleSet:
 
     def _rule(self, spec: dict[str, Any], order: int) -> Rule:
         category = spec.get("category")
-        topic = CATEGORY_TOPIC[category] if category else spec.get("topic")
         if category is not None and category not in CATEGORIES:
             raise ValueError(f"rules: {spec['id']}: unknown category {category!r}")
+        topic = spec.get("topic") or (CATEGORY_TOPIC[category] if category else None)
         if topic not in ALL_TOPICS:
             raise ValueError(f"rules: {spec['id']}: unknown topic {topic!r}")
+        if category is not None and topic not in (CATEGORY_TOPIC[category], None) and (
+                SCREEN_CATEGORY.get(topic) != category):
+            raise ValueError(f"rules: {spec['id']}: {topic!r} is not a screen of {category!r}")
         groups = [spec["any"]] if "any" in spec else list(spec.get("all") or [])
         whole = frozenset(self.lexicon.normalise(str(p)) for p in spec.get("whole") or [])
         if not groups and not whole:
@@ -151,7 +158,15 @@ class RuleSet:
 
     def first(self, normalised: str) -> Rule | None:
         """The highest-priority rule that fires on a normalised text, if any."""
+        return self.match(normalised)[0]
+
+    def match(self, normalised: str) -> tuple[Rule | None, Rule | None]:
+        """The rule that fires (as `first`), and the frame that fired, if any (then no crisis rule fires)."""
         found = self.terms.find(self.lexicon.mask_idioms(normalised))
+        frame = next((f for f in self.frames if f.fires(found, normalised)), None)
+        return self._first(found, normalised, frame is not None), frame
+
+    def _first(self, found: set[int], normalised: str, framed: bool) -> Rule | None:
         candidates: dict[int, Rule] = {}
         for term_id in found:
             for rule in self._by_term.get(term_id, ()):
@@ -161,7 +176,7 @@ class RuleSet:
         skipped: set[str] = set()
         for order in sorted(candidates):
             rule = candidates[order]
-            if rule.category in skipped or not rule.fires(found, normalised):
+            if (framed and rule.category is not None) or rule.category in skipped or not rule.fires(found, normalised):
                 continue
             if rule.category is not None and rule.category not in _NEVER_SKIPPED:
                 for guard in self.guards:
@@ -173,4 +188,19 @@ class RuleSet:
         return None
 
 
-RULES: RuleSet = RuleSet(load_yaml("rules.yaml"), LEXICON)
+def _merged(*names: str) -> dict[str, Any]:
+    """Rule files read as one: named groups shared, rule lists in file order."""
+    out: dict[str, Any] = {"groups": {}, "guards": [], "frames": [], "crisis": [], "topics": []}
+    for name in names:
+        data = load_yaml(name) or {}
+        for key in ("guards", "frames", "crisis", "topics"):
+            out[key] += data.get(key) or []
+        for group, terms in (data.get("groups") or {}).items():
+            if group in out["groups"]:
+                raise ValueError(f"rules: {name}: group {group!r} is defined twice")
+            out["groups"][group] = terms
+    return out
+
+
+# rules.yaml: Japanese and English; rules_world.yaml: the other shipped languages, romaji and plain kana.
+RULES: RuleSet = RuleSet(_merged("rules.yaml", "rules_world.yaml"), LEXICON)
