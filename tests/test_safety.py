@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.safety import Assessment, assess, normalise
-from bot.safety.categories import BENIGN_TOPICS, CATEGORIES, CATEGORY_TOPIC, EMERGENCY_CATEGORIES
+from bot.safety.categories import BENIGN_TOPICS, CATEGORIES, CATEGORY_TOPIC, EMERGENCY_CATEGORIES, SCREEN_CATEGORY
 from bot.safety.lexicon import LEXICON
 from bot.safety.rules import RULES, RuleSet
 
@@ -303,8 +303,10 @@ def test_every_rule_targets_a_known_screen() -> None:
     for rule in RULES.rules:
         if rule.category is None:
             assert rule.topic in BENIGN_TOPICS, rule.id
-        else:
-            assert rule.category in CATEGORIES and rule.topic == CATEGORY_TOPIC[rule.category], rule.id
+        else:  # its category's screen, or a sharper one of the same category (issue 18: help.hurt puts 119 first)
+            assert rule.category in CATEGORIES, rule.id
+            assert rule.topic in (CATEGORY_TOPIC[rule.category], *(
+                screen for screen, category in SCREEN_CATEGORY.items() if category == rule.category)), rule.id
 
 
 def test_every_category_has_rules() -> None:
@@ -318,10 +320,11 @@ def test_odd_input_does_not_raise() -> None:
 
 
 def test_package_is_pure() -> None:
+    # logging is allowed since issue 18: one warning, without text, when the exemplar layer cannot run here.
     code = (
         "import sys, bot.safety as s; s.assess('x'); "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "{'aiogram', 'telegram', 'aiohttp', 'socket', 'logging', 'http', 'ssl'} "
+        "{'aiogram', 'telegram', 'aiohttp', 'socket', 'http', 'ssl'} "
         "or m.startswith('bot.channels') or m == 'bot.cli']; print(bad)"
     )
     out = subprocess.run(

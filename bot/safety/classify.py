@@ -10,7 +10,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from bot.safety.categories import CATEGORIES, CATEGORY_TOPIC, EMERGENCY_CATEGORIES
+from bot.safety.categories import CATEGORIES, CATEGORY_TOPIC, EMERGENCY_CATEGORIES, SCREEN_CATEGORY
+from bot.safety.language import rules_language
 from bot.safety.lexicon import normalise
 from bot.safety.rules import RULES
 from bot.safety.text import LIMIT
@@ -46,7 +47,8 @@ def _by_exemplars(text: str) -> Assessment | None:
     """The exemplar layer's reading, or None when it cannot run here."""
     from bot.safety.exemplars import EXEMPLARS  # numpy and the model load on the first message, not at import
 
-    reading = EXEMPLARS.read(unicodedata.normalize("NFKC", text[:LIMIT]))
+    folded = unicodedata.normalize("NFKC", text[:LIMIT])
+    reading = EXEMPLARS.read(folded, rules_language(folded))
     if reading is None:
         return None
     near = f"{reading.nearest.text} [{reading.nearest.locale} {reading.similarity:.2f}]"
@@ -57,6 +59,9 @@ def _by_exemplars(text: str) -> Assessment | None:
     if label in CATEGORIES:
         return Assessment(label, CATEGORY_TOPIC[label], label in EMERGENCY_CATEGORIES, f"exemplars:{label}", near,
                           score)
+    if label in SCREEN_CATEGORY:  # a sharper screen of a crisis (an overdose now: 119 first)
+        category = SCREEN_CATEGORY[label]
+        return Assessment(category, label, category in EMERGENCY_CATEGORIES, f"exemplars:{label}", near, score)
     return Assessment(None, label, False, f"exemplars:{label}", near, score)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.safety.categories import ALL_TOPICS, CATEGORIES
+from bot.safety.categories import ALL_TOPICS, CATEGORIES, SCREEN_CATEGORY
 from bot.safety.embedder import MAX_TOKENS, PIN, Embedder, load
 from bot.safety.probe import probabilities, train
 from bot.yamlfile import safe_load
@@ -52,6 +52,8 @@ class Thresholds:
     emergency: float  # probability of danger now that is enough on its own (recall first)
     crisis: float  # probability the winning crisis category needs
     topic: float  # probability the winning topic needs
+    nearest: float  # cosine at which the nearest crisis exemplar decides when the read-out is unsure
+    nearest_rules_language: float  # the same in Japanese and English, where the read-out never names a crisis
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,8 @@ def read_exemplars(path: Path = YAML_PATH) -> tuple[list[Exemplar], Thresholds]:
         for locale, texts in (by_locale or {}).items():
             items.extend(Exemplar(str(label), str(locale), str(t)) for t in texts or [])
     t = data["thresholds"]
-    return items, Thresholds(float(t["emergency"]), float(t["crisis"]), float(t["topic"]))
+    return items, Thresholds(float(t["emergency"]), float(t["crisis"]), float(t["topic"]), float(t["nearest"]),
+                             float(t["nearest_rules_language"]))
 
 
 def training_files() -> list[Path]:
@@ -101,7 +104,7 @@ class ExemplarSet:
         self._embedder: Embedder | None = None
         self.items: list[Exemplar] = []
         self.labels: list[str] = []
-        self.thresholds = Thresholds(1.0, 1.0, 1.0)
+        self.thresholds = Thresholds(1.0, 1.0, 1.0, 1.0, 1.0)
         self._arrays: dict[str, Any] = {}
         self._members: dict[str, Any] = {}  # label -> indices of its exemplars
 
@@ -138,8 +141,11 @@ class ExemplarSet:
         """The message's unit vector (None when the layer is off)."""
         return self._embedder.embed(text) if self.ready() and self._embedder is not None else None
 
-    def read(self, text: str) -> Reading | None:
-        """The decided label (or None), its probability and its nearest exemplar; None when off."""
+    def read(self, text: str, rules_language: bool = False) -> Reading | None:
+        """The decided label (or None), its probability and its nearest exemplar; None when off.
+
+        rules_language: Japanese or English, where the rules decide crises; the read-out then names topics
+        only, and a crisis needs a near paraphrase of a crisis exemplar."""
         import numpy as np
 
         q = self.vector(text)
@@ -150,13 +156,20 @@ class ExemplarSet:
         label: str | None = self.labels[top]
         t = self.thresholds
         emergency = self.labels.index("emergency")
-        if p[emergency] >= t.emergency:
+        if rules_language and (label in CATEGORIES or label in SCREEN_CATEGORY):
+            label = None
+        elif p[emergency] >= t.emergency and not rules_language:
             label, top = "emergency", emergency
-        elif label in CATEGORIES:
+        elif label in CATEGORIES or label in SCREEN_CATEGORY:
             label = label if p[top] >= t.crisis else None
         elif label == NONE or p[top] < t.topic:
             label = None
         sims = self._arrays["vectors"] @ q
+        closest = int(np.argmax(sims))
+        twin = self.items[closest].label
+        enough = t.nearest_rules_language if rules_language else t.nearest
+        if label is None and sims[closest] >= enough and (twin in CATEGORIES or twin in SCREEN_CATEGORY):
+            label, top = twin, self.labels.index(twin)  # all but the same words as a crisis exemplar
         members = self._members.get(self.labels[top]) or range(len(self.items))
         nearest = max(members, key=lambda i: sims[i])
         return Reading(label, float(p[top]), self.items[nearest], float(sims[nearest]))

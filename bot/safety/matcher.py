@@ -56,8 +56,11 @@ class TermIndex:
     _compact: dict[str, set[int]] = field(default_factory=dict)
     _words: dict[str, int] = field(default_factory=dict)  # whole-word terms
     _prefixes: dict[str, int] = field(default_factory=dict)  # "suicid*" terms
-    # first character -> the trie of the rest of the terms that start with it
-    _compact_rest: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    # first character -> the trie of the rest of the terms that start with it, as a pattern string; compiled on
+    # first use (most first characters never occur in a given deployment's traffic, and compiling all of them
+    # was most of the import time)
+    _compact_rest: dict[str, dict[str, str]] = field(default_factory=dict)
+    _compiled_rest: dict[str, re.Pattern[str]] = field(default_factory=dict)
     _word_re: re.Pattern[str] | None = None
     _expand_compact: dict[str, frozenset[int]] = field(default_factory=dict)
     # text -> (ids if a word boundary follows, ids if not)
@@ -82,24 +85,40 @@ class TermIndex:
         return term_id
 
     def compile(self) -> None:
-        """Build the two regular expressions and the implied-prefix tables."""
+        """Prepare matching. The regular expressions and the implied-term tables are built lazily, on first use
+        (importing the safety layer stays fast; a text only pays for the characters and terms it contains)."""
         # A single trie for all of them would try its hundreds of first characters one by one at every
         # position of the text: a dictionary picks the one that can match.
         by_first: dict[str, dict[str, str]] = {}
         for text in self._compact:
             by_first.setdefault(text[0], {})[text[1:]] = ""
-        self._compact_rest = {first: re.compile(trie_pattern(rest)) for first, rest in by_first.items()}
-        texts = {**{t: _WORD_END for t in self._words}, **{t: "" for t in self._prefixes}}
-        if texts:
+        self._compact_rest = by_first
+        self._compiled_rest = {}
+        self._word_re = None
+        self._expand_compact = {}
+        self._expand_word = {}
+
+    def _word_regex(self) -> re.Pattern[str] | None:
+        if self._word_re is None and (self._words or self._prefixes):
+            texts = {**{t: _WORD_END for t in self._words}, **{t: "" for t in self._prefixes}}
             self._word_re = re.compile(f"(?<![a-z0-9])(?=({trie_pattern(texts)}))")
-        # Only the longest term at a position is reported; add the shorter terms that necessarily match
-        # there too. Each term's own prefixes are looked up, so this is linear in the terms' total length.
-        for text in self._compact:
-            implied: set[int] = set()
+        return self._word_re
+
+    def _implied_compact(self, text: str) -> frozenset[int]:
+        """Only the longest term at a position is reported; add the shorter terms that necessarily match there
+        too, by looking up the term's own prefixes (linear in its length)."""
+        implied = self._expand_compact.get(text)
+        if implied is None:
+            ids: set[int] = set()
             for end in range(1, len(text) + 1):
-                implied.update(self._compact.get(text[:end], ()))
-            self._expand_compact[text] = frozenset(implied)
-        for text in texts:
+                ids.update(self._compact.get(text[:end], ()))
+            implied = self._expand_compact[text] = frozenset(ids)
+        return implied
+
+    def _implied_word(self, text: str) -> tuple[frozenset[int], frozenset[int]]:
+        """(ids if a word boundary follows the match, ids if not) for a whole-word or prefix term."""
+        pair = self._expand_word.get(text)
+        if pair is None:
             inner: set[int] = set()
             for end in range(1, len(text) + 1):
                 head = text[:end]
@@ -109,23 +128,34 @@ class TermIndex:
                     inner.add(word_id)
             own = self._words.get(text)
             at_end = inner | ({own} if own is not None else set())
-            self._expand_word[text] = (frozenset(at_end), frozenset(inner))
+            pair = self._expand_word[text] = (frozenset(at_end), frozenset(inner))
+        return pair
+
+    def _rest(self, first: str) -> re.Pattern[str] | None:
+        """The compiled trie of the terms starting with `first` (compiled once, on first use)."""
+        pattern = self._compiled_rest.get(first)
+        if pattern is None:
+            rest = self._compact_rest.get(first)
+            if rest is None:
+                return None
+            pattern = self._compiled_rest[first] = re.compile(trie_pattern(rest))
+        return pattern
 
     def find(self, spaced: str) -> set[int]:
         """Ids of every term present in the normalised text."""
         found: set[int] = set()
-        if self._word_re is not None:
+        word_re = self._word_regex()
+        if word_re is not None:
             n = len(spaced)
-            for w in self._word_re.finditer(spaced):
+            for w in word_re.finditer(spaced):
                 text = w.group(1)
                 end = w.start() + len(text)
-                at_end, inner = self._expand_word[text]
+                at_end, inner = self._implied_word(text)
                 found |= at_end if end >= n or not _word_char(spaced[end]) else inner
         if self._compact_rest:
             compact = spaced.replace(" ", "")
-            rest = self._compact_rest.get
             for start, first in enumerate(compact):
-                pattern = rest(first)
+                pattern = self._rest(first)
                 if pattern is not None and (m := pattern.match(compact, start + 1)) is not None:
-                    found |= self._expand_compact[compact[start:m.end()]]  # the longest term starting here
+                    found |= self._implied_compact(compact[start:m.end()])  # the longest term starting here
         return found

@@ -63,6 +63,7 @@ class RuleSet:
     def __init__(self, data: dict[str, Any], lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.terms = TermIndex()
+        self._normalised: dict[str, str] = {}
         self._named: dict[str, list[str]] = {
             str(k): [str(t) for t in v] for k, v in (data.get("groups") or {}).items()
         }
@@ -118,7 +119,9 @@ class RuleSet:
         ids = set()
         for text in self._expand(items):
             prefix = "*" if text.endswith("*") else ""
-            norm = self.lexicon.normalise(text.rstrip("*"))
+            norm = self._normalised.get(text)
+            if norm is None:  # templates repeat terms: normalise each spelling once
+                norm = self._normalised[text] = self.lexicon.normalise(text.rstrip("*"))
             if not norm:
                 raise ValueError(f"rules: term {text!r} normalises to nothing")
             ids.add(self.terms.add(norm + prefix))
