@@ -109,15 +109,15 @@ class ExemplarSet:
         self._members: dict[str, Any] = {}  # label -> indices of its exemplars
 
     def _load(self) -> None:
+        embedder = load()
+        if embedder is None:
+            return
         import numpy as np
 
         items, thresholds = read_exemplars()
         meta = json.loads(META_PATH.read_text(encoding="utf-8")) if META_PATH.is_file() else {}
         if meta.get("pin") != _pin() or meta.get("count") != len(items) or not ARRAYS_PATH.is_file():
             log.warning("safety: exemplar vectors are stale (python -m bot.safety.exemplars build); rules alone")
-            return
-        embedder = load()
-        if embedder is None:
             return
         with np.load(ARRAYS_PATH, allow_pickle=False) as arrays:
             self._arrays = {name: arrays[name].astype(np.float32) for name in ("vectors", "weight", "bias")}

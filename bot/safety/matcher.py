@@ -3,9 +3,10 @@
 Terms are literal. A term with any non-ASCII character ("死にたい", "jkびじねす")
 matches anywhere in the text with spaces removed; an ASCII term ("kil myself")
 matches whole words on the spaced text, or a word prefix if written with a
-trailing "*" ("suicid*"). ASCII terms are compiled into one trie-shaped regular
-expression tried at every word start; the others into one such expression per
-first character, tried where that character occurs (overlaps included).
+trailing "*" ("suicid*"). Terms are compiled into trie-shaped regular
+expressions, one per first character: ASCII terms tried at every word start,
+the others where their first character occurs (overlaps included). Each is
+compiled the first time a text contains its first character.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = ["TermIndex", "trie_pattern"]
 
 _END = ""  # trie key of "a term ends here"
 _WORD_END = "(?![a-z0-9])"
+_WORD_START = re.compile("(?<![a-z0-9])[a-z0-9]")
 
 
 def trie_pattern(terms: dict[str, str]) -> str:
@@ -61,7 +63,9 @@ class TermIndex:
     # was most of the import time)
     _compact_rest: dict[str, dict[str, str]] = field(default_factory=dict)
     _compiled_rest: dict[str, re.Pattern[str]] = field(default_factory=dict)
-    _word_re: re.Pattern[str] | None = None
+    # the same for whole-word and prefix terms, by their first letter (text -> its end assertion)
+    _word_rest: dict[str, dict[str, str]] = field(default_factory=dict)
+    _compiled_word_rest: dict[str, re.Pattern[str]] = field(default_factory=dict)
     _expand_compact: dict[str, frozenset[int]] = field(default_factory=dict)
     # text -> (ids if a word boundary follows, ids if not)
     _expand_word: dict[str, tuple[frozenset[int], frozenset[int]]] = field(default_factory=dict)
@@ -94,15 +98,25 @@ class TermIndex:
             by_first.setdefault(text[0], {})[text[1:]] = ""
         self._compact_rest = by_first
         self._compiled_rest = {}
-        self._word_re = None
+        words: dict[str, dict[str, str]] = {}
+        for text in self._words:
+            words.setdefault(text[0], {})[text[1:]] = _WORD_END
+        for text in self._prefixes:
+            words.setdefault(text[0], {})[text[1:]] = ""
+        self._word_rest = words
+        self._compiled_word_rest = {}
         self._expand_compact = {}
         self._expand_word = {}
 
-    def _word_regex(self) -> re.Pattern[str] | None:
-        if self._word_re is None and (self._words or self._prefixes):
-            texts = {**{t: _WORD_END for t in self._words}, **{t: "" for t in self._prefixes}}
-            self._word_re = re.compile(f"(?<![a-z0-9])(?=({trie_pattern(texts)}))")
-        return self._word_re
+    def _word_rest_re(self, first: str) -> re.Pattern[str] | None:
+        """The compiled trie of the whole-word and prefix terms starting with `first` (on first use)."""
+        pattern = self._compiled_word_rest.get(first)
+        if pattern is None:
+            rest = self._word_rest.get(first)
+            if rest is None:
+                return None
+            pattern = self._compiled_word_rest[first] = re.compile(trie_pattern(rest))
+        return pattern
 
     def _implied_compact(self, text: str) -> frozenset[int]:
         """Only the longest term at a position is reported; add the shorter terms that necessarily match there
@@ -144,13 +158,14 @@ class TermIndex:
     def find(self, spaced: str) -> set[int]:
         """Ids of every term present in the normalised text."""
         found: set[int] = set()
-        word_re = self._word_regex()
-        if word_re is not None:
+        if self._word_rest:
             n = len(spaced)
-            for w in word_re.finditer(spaced):
-                text = w.group(1)
-                end = w.start() + len(text)
-                at_end, inner = self._implied_word(text)
+            for w in _WORD_START.finditer(spaced):
+                pattern = self._word_rest_re(w.group())
+                if pattern is None or (m := pattern.match(spaced, w.end())) is None:
+                    continue
+                end = m.end()
+                at_end, inner = self._implied_word(spaced[w.start():end])  # the longest term starting here
                 found |= at_end if end >= n or not _word_char(spaced[end]) else inner
         if self._compact_rest:
             compact = spaced.replace(" ", "")
