@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,13 +43,13 @@ def test_a_file_that_differs_from_the_pin_is_refused(monkeypatch: pytest.MonkeyP
 
 def test_without_the_model_the_rules_answer_alone_and_say_so_once() -> None:
     code = ("import logging; logging.basicConfig(level=logging.WARNING)\n"
-            "from bot.safety import assess\n"
+            "from bot.safety import assess, rules_only\n"
+            "rules_only('no model here')\n"
             "print(assess('死にたい').rule, assess('quero morrer').rule, repr(assess('ok thanks').rule))\n")
-    env = {**os.environ, "ANSHIN_SAFETY_RULES_ONLY": "1"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=120, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          check=True)
     assert done.stdout.split() == ["suicide.want_to_die", "world.suicide.want_to_die", "''"]
-    assert done.stderr.count("exemplar layer is off (ANSHIN_SAFETY_RULES_ONLY is set)") == 1
+    assert done.stderr.count("exemplar layer is off (no model here)") == 1
     assert "ok thanks" not in done.stderr and "quero" not in done.stderr  # no user text in the log
 
 

@@ -17,7 +17,7 @@ FIRST_RUN_FALSE_EMERGENCY = 2 / 70
 
 # blind9 (issue 18), every locale, first run at fe8f6e6 with the exemplar layer (see its header). These floors hold
 # where the exemplar layer runs; without it (no AVX2) the rules alone are held to what they gave on blind9 at the
-# same commit (ANSHIN_SAFETY_RULES_ONLY=1): every crisis 195/241, 0.9% false emergency.
+# same commit (bot.safety.rules_only()): every crisis 195/241, 0.9% false emergency.
 BLIND9_RECALL = {"emergency": 52 / 58, "suicide": 33 / 38, "abuse_home": 27 / 29, "sexual_assault": 26 / 29,
                  "sexual_images": 29 / 29, "paid_dating": 28 / 29, "grooming": 27 / 29}
 BLIND9_LOCALE_RECALL = {"ja": 26 / 33, "ja_Easy": 21 / 25, "en": 30 / 33, "zh_Hans": 24 / 25, "ko": 24 / 25,

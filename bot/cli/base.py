@@ -108,6 +108,10 @@ def configure_logging() -> None:
 @click.version_option(package_name="anshin")
 def main() -> None:
     configure_logging()
+    if os.environ.get("ANSHIN_SAFETY_RULES_ONLY", "").strip():  # the safety layer's exemplar model stays unloaded
+        from bot.safety import rules_only
+
+        rules_only("ANSHIN_SAFETY_RULES_ONLY is set")
 
 
 class ConfigError(click.ClickException):

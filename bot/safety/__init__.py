@@ -1,7 +1,9 @@
-"""Safety layer: normalise free text, spot a crisis, route to a content topic.
+"""Safety layer: normalise free text, spot a crisis, route to a content topic, in all nine shipped languages.
 
-Pure and deterministic: stdlib + PyYAML, no network, no models, no logging of
-the text. Rules and vocabulary are data (`rules.yaml`, `lexicon.yaml`).
+Deterministic, no network, no logging of the text. Rules and vocabulary are data (`rules.yaml`,
+`rules_world.yaml`, `lexicon.yaml`); when no rule fires, a pinned multilingual sentence model reads the message
+against exemplars (`exemplars.yaml`, exemplars.py), loaded on the first message; where it cannot run, the rules
+answer alone. `import bot.safety` loads no model.
 
     from bot.safety import assess
     a = assess("しにたーーい")
@@ -12,6 +14,7 @@ the text. Rules and vocabulary are data (`rules.yaml`, `lexicon.yaml`).
 from __future__ import annotations
 
 from bot.safety.classify import Assessment, assess
+from bot.safety.embedder import rules_only
 from bot.safety.lexicon import normalise
 
-__all__ = ["Assessment", "assess", "normalise"]
+__all__ = ["Assessment", "assess", "normalise", "rules_only"]

@@ -20,13 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_TOKENS", "PIN", "Embedder", "cpu_has_avx2", "load", "unavailable_reason"]
+__all__ = ["MAX_TOKENS", "PIN", "Embedder", "cpu_has_avx2", "load", "rules_only", "unavailable_reason"]
 
 log = logging.getLogger(__name__)
 
 # Longest input embedded, in model tokens (the e5 "query: " prefix and the two specials included). The cost is
 # ~1.3 ms per token on one core of the CI machine: 18 tokens keep a message under the 25 ms p99 budget.
 MAX_TOKENS = 18
+
+# Set by `rules_only()` (the CLI does so for ANSHIN_SAFETY_RULES_ONLY): the operator chose the rules alone.
+_RULES_ONLY: list[str] = []
+
+
+def rules_only(reason: str = "the operator chose the rules alone") -> None:
+    """Never load the model in this process: the rules answer alone (call before the first message)."""
+    _RULES_ONLY[:] = [reason]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +75,8 @@ def _sha256(path: Path) -> str:
 
 def unavailable_reason(cpuinfo: str | None = None) -> str | None:
     """Why the embedder cannot be used here, or None when it can (package, version, hashes, CPU)."""
-    if os.environ.get("ANSHIN_SAFETY_RULES_ONLY"):
-        return "ANSHIN_SAFETY_RULES_ONLY is set"
+    if _RULES_ONLY:
+        return _RULES_ONLY[0]
     if not cpu_has_avx2(cpuinfo):
         return "this CPU is not x86-64 with AVX2"
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -33,10 +32,12 @@ def rss():
             return int(line.split()[1]) / 1024
 t0 = time.perf_counter(); r0 = rss()
 import bot.safety
+if sys.argv[1] == "rules-only":
+    bot.safety.rules_only()
 t1 = time.perf_counter(); r1 = rss()
 bot.safety.assess("ちょっと聞いてもいい？")
 t2 = time.perf_counter(); r2 = rss()
-for text in sys.argv[1:]:
+for text in sys.argv[2:]:
     bot.safety.assess(text)
 r3 = rss()
 print(json.dumps({"import_s": t1 - t0, "first_s": t2 - t1, "rss_import": r1 - r0, "rss_loaded": r2 - r0,
@@ -67,9 +68,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def fresh_process(texts: list[str], env: dict[str, str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", _PROBE, *texts[:200]], capture_output=True, text=True,
-                         cwd=ROOT, env=env, check=True)
+def fresh_process(texts: list[str], mode: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", _PROBE, mode, *texts[:200]], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -78,15 +79,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="time spent timing messages")
     parser.add_argument("--rules-only", action="store_true", help="measure with the exemplar layer off")
     args = parser.parse_args()
-    env = dict(os.environ)
     if args.rules_only:
-        env["ANSHIN_SAFETY_RULES_ONLY"] = "1"
-        os.environ["ANSHIN_SAFETY_RULES_ONLY"] = "1"
+        from bot.safety import rules_only
+
+        rules_only()
     from bot.safety.evaluate import load_cases
 
     texts = [c.text for path in sorted((ROOT / "tests" / "data").glob("safety_*.yaml")) for c in load_cases(path)]
     rate, times = latencies(texts, args.seconds)
-    start = fresh_process(texts, env)
+    start = fresh_process(texts, "rules-only" if args.rules_only else "both")
     p99 = percentile(times, 0.99)
     mean = sum(map(len, texts)) / len(texts)
     print(f"messages: {len(texts)} (tuned sets, every locale), {mean:.1f} chars on average")
