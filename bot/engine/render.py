@@ -14,9 +14,10 @@ from bot.engine.machine import HELP_SCREEN, HOME, PERSON, START_SCREEN, FlowMach
 from bot.engine.model import AUDIENCE_CODES, ButtonSpec, Content, Node, Service
 from bot.engine.season import Period, in_any
 
-__all__ = ["JAPAN", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
+__all__ = ["JAPAN", "SHORT_SUFFIX", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
 
 JAPAN = ZoneInfo("Asia/Tokyo")
+SHORT_SUFFIX = ".short"  # `<label msgid>.short`: a button label's short form, for media with small buttons (LINE)
 CACHE_SIZE = 2048
 _PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
 Clock = Callable[[], datetime]
@@ -28,6 +29,7 @@ SYSTEM_MESSAGES = (
     "sys.language_name",
     "sys.tg.group", "sys.tg.btn.private", "sys.tg.description", "sys.tg.short_description",  # Telegram
     "sys.tg.cmd.start", "sys.tg.cmd.help", "sys.tg.cmd.language", "sys.tg.cmd.privacy",
+    "sys.line.group", "sys.line.btn.friend", "sys.line.menu",  # LINE
 )
 
 
@@ -81,8 +83,9 @@ class Renderer:
             cards = self.cards(referrals, locale, now)
             parts.insert(0, cards) if crisis else parts.append(cards)
         rows: list[tuple[Button, ...]] = [
-            (Button(gettext(locale, b.label), url=b.url),) if b.url is not None
-            else (Button(gettext(locale, b.label), self._id(locale, audience, node, b.to or "")),)
+            (Button(gettext(locale, b.label), url=b.url, short=self._short(locale, b.label)),) if b.url is not None
+            else (Button(gettext(locale, b.label), self._id(locale, audience, node, b.to or ""),
+                         short=self._short(locale, b.label)),)
             for b in self._buttons(node, now)
         ]
         if node.languages:
@@ -91,9 +94,11 @@ class Renderer:
             rows.extend(tuple(choices[i:i + 2]) for i in range(0, len(choices), 2))
         system: list[Button] = []
         if key != HELP_SCREEN and HELP_SCREEN in self.content.nodes:
-            system.append(Button(gettext(locale, "sys.btn.person"), encode_button(locale, audience, key, PERSON)))
+            system.append(Button(gettext(locale, "sys.btn.person"), encode_button(locale, audience, key, PERSON),
+                                 short=self._short(locale, "sys.btn.person")))
         if key != START_SCREEN:
-            system.append(Button(gettext(locale, "sys.btn.home"), encode_button(locale, audience, key, HOME)))
+            system.append(Button(gettext(locale, "sys.btn.home"), encode_button(locale, audience, key, HOME),
+                                 short=self._short(locale, "sys.btn.home")))
         if system:
             # In a crisis the way to a person comes before anything else on the screen.
             rows.insert(0, tuple(system[:1])) if crisis else rows.append(tuple(system))
@@ -108,6 +113,11 @@ class Renderer:
         if first is None or not in_any(self.seasons, now.date()):
             return node.buttons
         return (*(b for b in node.buttons if b.to == first), *(b for b in node.buttons if b.to != first))
+
+    def _short(self, locale: str, msgid: str) -> str | None:
+        """The label's short form in this locale (``<msgid>.short``), where the catalogue writes one."""
+        short = msgid + SHORT_SUFFIX
+        return self.content.catalogs.gettext(locale, short) if self.content.catalogs.has(locale, short) else None
 
     @staticmethod
     def _id(locale: str, audience: str, node: Node, target: str) -> str:
