@@ -67,7 +67,8 @@ def chat(root: Path | None, lang: str | None) -> None:
     sys.exit(run_console(engine, *utf8_streams(), language))
 
 
-@main.command(help="Run the bot: on Telegram when ANSHIN_TELEGRAM_TOKEN is set, otherwise the web chat on "
+@main.command(help="Run the bot: on Telegram when ANSHIN_TELEGRAM_TOKEN is set, on LINE when "
+              "ANSHIN_LINE_CHANNEL_SECRET and ANSHIN_LINE_CHANNEL_ACCESS_TOKEN are, otherwise the web chat on "
               "http://127.0.0.1:8080/ (or the terminal chat with --terminal).")
 @root_option
 @click.option("--lang", default=None, help="Language code for the terminal chat.")
@@ -75,6 +76,17 @@ def chat(root: Path | None, lang: str | None) -> None:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Web chat port.")
 @click.pass_context
 def run(ctx: click.Context, root: Path | None, lang: str | None, terminal: bool, port: int) -> None:
+    from bot.cli.line import line_configured
+
+    if line_configured():
+        if os.environ.get("ANSHIN_TELEGRAM_TOKEN"):
+            raise ConfigError("both ANSHIN_TELEGRAM_TOKEN and the LINE settings are set: run `anshin telegram` or "
+                              "`anshin line`, one medium per process")
+        line = main.get_command(ctx, "line")
+        if line is None:
+            raise click.ClickException("the LINE settings are set but this build has no LINE channel")
+        ctx.invoke(line, root=root)
+        return
     if os.environ.get("ANSHIN_TELEGRAM_TOKEN"):
         telegram = main.get_command(ctx, "telegram")
         if telegram is None:
