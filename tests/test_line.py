@@ -129,7 +129,7 @@ async def test_a_group_or_room_gets_one_kind_message_and_the_bot_leaves(line_api
     [reply] = line_api.replies()
     [message] = reply.body["messages"]
     assert message["text"] == fixture_engine.content.catalogs.gettext("ja", "sys.line.group")
-    assert actions(message) == [{"type": "uri", "label": "💬 1対1で話す", "uri": "https://line.me/R/ti/p/%40anshin"}]
+    assert actions(message) == [{"type": "uri", "label": "💬 1対1で話す", "uri": "https://line.me/R/ti/p/@anshin"}]
     leave = "leaveGroup" if chat == "group" else "leaveRoom"
     assert [c.path for c in line_api.of(leave)] == [f"/v2/bot/{chat}/{chat_id}/leave"] * 2  # joined; still there
 

@@ -60,7 +60,7 @@ class LineSettings:
 
 def friend_link(basic_id: str | None) -> str | None:
     """LINE's add-friend URL for an account's basic or premium id (``@anshin``)."""
-    return f"https://line.me/R/ti/p/{basic_id.replace('@', '%40')}" if basic_id else None
+    return f"https://line.me/R/ti/p/{basic_id}" if basic_id else None
 
 
 class LineBot:
