@@ -72,8 +72,8 @@ def answered(event: dict[str, Any]) -> bool:
     """An event the bot must answer: a message, postback or follow from a user, active, with a reply token."""
     return (event.get("type") in ("message", "postback", "follow") and event.get("mode") == "active"
             and event.get("source") == USER and isinstance(event.get("replyToken"), str) and event["replyToken"] != ""
-            and (event["type"] != "message" or isinstance(event.get("message"), dict)
-                 and event["message"].get("type") is not None))
+            and (event["type"] != "message" or (isinstance(event.get("message"), dict)
+                 and event["message"].get("type") is not None)))
 
 
 def from_user(event: dict[str, Any]) -> dict[str, Any]:

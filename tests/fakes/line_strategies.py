@@ -24,8 +24,8 @@ MAX_OPTIONAL = 3
 
 _TEXTS = st.one_of(
     st.sampled_from(("/start", "/start t", "/start p-en-spring2027", "/start s-zz", "/help", "/language", "/privacy",
-                     "/cancel", "/dance", "助けて 今 家の前にいる", "知らない人に会おうって言われた", "死にたい", "hello",
-                     "", " ", "\n")),
+                     "/cancel", "/dance", "助けて 今 家の前にいる", "知らない人に会おうって言われた", "死にたい",
+                     "hello", "", " ", "\n")),
     st.text(max_size=200),
     st.builds(lambda c, n: c * n, st.sampled_from(("a", "あ", "🙂", "/", "%s")), st.sampled_from((5001, 50_000))),
 )

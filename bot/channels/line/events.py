@@ -15,6 +15,7 @@ mistyped field. Decisions, documented in README.md ("LINE"):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ MAX_TEXT = 5000  # LINE's text message limit; longer typed text cannot come from
 MEDIA_TYPES = {"image": "photo", "video": "video", "audio": "voice", "file": "document", "sticker": "sticker",
                "location": "location"}
 CHATS = ("group", "room")
+CHAT_ID = re.compile(r"[A-Za-z0-9]{1,100}")
 Kind = Literal["engine", "join", "leave", "silent"]
 
 
@@ -67,9 +69,11 @@ def _object(value: Any) -> dict[str, Any]:
 
 
 def _chat(source: dict[str, Any]) -> tuple[str, str] | None:
+    """The group or room an event comes from. An id that is not LINE's shape (``C``/``R`` and hex digits) is
+    read as no chat: it is never put into an API path."""
     kind = source.get("type")
     chat = source.get(f"{kind}Id") if kind in CHATS else None
-    return (str(kind), chat) if isinstance(chat, str) and chat else None
+    return (str(kind), chat) if isinstance(chat, str) and CHAT_ID.fullmatch(chat) else None
 
 
 def text_event(text: str, lang: str | None) -> Event:
