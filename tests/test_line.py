@@ -307,3 +307,20 @@ def test_english_labels_use_their_short_forms(shipped_engine: Engine) -> None:
     assert "Someone online wants to meet me" not in labels
     telegram_labels = {b.label for row in menu.buttons for b in row}
     assert "Someone online wants to meet me" in telegram_labels  # other media keep the full label
+
+
+def test_every_sdk_logger_keeps_its_wording_only(caplog: pytest.LogCaptureFixture) -> None:
+    """The SDK's REST client logs whole response bodies at DEBUG; every linebot logger withholds the values."""
+    import logging
+
+    from bot.channels.line.webhook import quiet_framework_loggers
+    from bot.channels.server import WithholdDetails
+
+    quiet_framework_loggers()
+    loggers = [(name, logger) for name, logger in logging.Logger.manager.loggerDict.items()
+               if isinstance(logger, logging.Logger) and name.split(".")[0] == "linebot"]
+    assert {"linebot.v3.messaging.async_rest"} <= {name for name, _ in loggers}
+    assert [name for name, logger in loggers if not any(isinstance(f, WithholdDetails) for f in logger.filters)] == []
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("linebot.v3.messaging.async_rest").debug("response body: %s", b'{"to": "U5ca1ab1eCanary"}')
+    assert "Canary" not in caplog.text and "response body: …" in caplog.text
