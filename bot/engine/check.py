@@ -29,8 +29,9 @@ PLURAL_SAMPLES = (*range(0, 1001), 1_000_000, 2_000_000, 10_000_000)
 SAMPLE_TIMES = (datetime(2026, 6, 3, 12, 0, tzinfo=JAPAN), datetime(2026, 6, 7, 3, 0, tzinfo=JAPAN))
 
 
-def check_content(content: Content, today: date | None = None) -> list[Problem]:
-    """All problems, errors and warnings, sorted by file and path."""
+def check_content(content: Content, today: date | None = None, rendered: bool = True) -> list[Problem]:
+    """All problems, errors and warnings, sorted by file and path. ``rendered=False`` leaves out rendering every
+    screen (text and button id limits), for content whose stamp says exactly this was checked with it."""
     problems = list(content.problems)
     nodes, start = content.nodes, content.start_file
     for required, why in ((START_SCREEN, "the first screen"), (HELP_SCREEN, "the help directory")):
@@ -49,7 +50,7 @@ def check_content(content: Content, today: date | None = None) -> list[Problem]:
     problems.extend(_service_problems(content, today or datetime.now(JAPAN).date()))
     problems.extend(_message_problems(content))
     problems.extend(p for forms in content.catalogs.plural_forms for p in _plural_problems(forms))
-    if not problems or all(p.severity != "error" for p in problems):
+    if rendered and all(p.severity != "error" for p in problems):
         problems.extend(_rendered_problems(content))  # rendering needs sound content
     return sorted(set(problems))
 

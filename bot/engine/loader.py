@@ -17,6 +17,7 @@ from bot.engine.model import (
     Problem,
     Service,
 )
+from bot.engine.stamp import is_stamped
 from bot.i18n import Catalogs
 from bot.yamlfile import YAMLError, safe_load
 
@@ -115,7 +116,8 @@ def load_content(root: Path, default_locale: str = "ja") -> Content:
             services.update(_services(data, _Reader(file, problems)))
         else:
             _flow(path.stem, data, _Reader(file, problems), nodes, events)
-    content = Content(root=root, nodes=nodes, services=services, events=events, catalogs=catalogs)
+    content = Content(root=root, nodes=nodes, services=services, events=events, catalogs=catalogs,
+                      stamped=not problems and is_stamped(root))
     content.problems.extend(problems)
     return content
 

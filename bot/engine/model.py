@@ -117,6 +117,7 @@ class Content:
     problems: list[Problem] = field(default_factory=list)
     services_file: str = "flows/services.yaml"
     start_file: str = "flows/start.yaml"
+    stamped: bool = False  # `anshin check --stamp` found exactly this content sound (bot/engine/stamp.py)
 
     @property
     def errors(self) -> list[Problem]:
