@@ -16,6 +16,7 @@ from bot.i18n import Catalogs
 from bot.ops.links import AUDIENCES, LinkError, build_links, build_payload, check_bot_username
 from bot.ops.poster import PosterError, find_font, poster_text, render_svg, wrap, write_poster
 from tests.conftest import PROJECT
+from tests.system import require
 
 BOT = "AnshinExampleBot"
 MENUS = {"teen": "teen.menu", "parent": "parent.menu", "school": "school.menu"}
@@ -97,9 +98,18 @@ def test_japanese_wraps_between_characters_but_never_before_a_full_stop() -> Non
     assert wrap("one two three", 7, len) == ["one two", "three"]
 
 
+def _has_font() -> bool:
+    try:
+        find_font()
+    except PosterError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("audience", sorted(AUDIENCES))
 def test_the_png_poster_is_a4_and_its_qr_decodes_to_the_link(catalogs: Catalogs, tmp_path: Path,
                                                              audience: str) -> None:
+    require(_has_font(), "fonts-noto-cjk", "a PNG poster (a Japanese font)")
     links = build_links("spring2027", audience, "ja", BOT)
     path = write_poster(tmp_path / "poster.png", links.telegram, poster_text(catalogs, "ja", audience, links.telegram))
     image = Image.open(path)

@@ -147,6 +147,24 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str]] = [
     ("missing_locale",
      lambda r: [p.unlink() for p in (r / "locales/en/LC_MESSAGES").glob("*.po")] and None,
      "locales: en: missing locale 'en': ja and en must be complete"),
+    ("teen_screen_without_a_written_channel",
+     lambda r: edit(r / "flows/teen.yaml", "referrals: [childline, police_consultation_9110]",
+                    "referrals: [police_consultation_9110]"),
+     "flows/teen.yaml: nodes.meet_next.referrals: a teen screen names no service that answers in writing; add a "
+     "chat or LINE service that fits (see flows/services.yaml)"),
+    ("opening_hours_without_closed_days",
+     lambda r: edit(r / "flows/services.yaml", "  closed: [12-29..01-03]\n", ""),
+     "flows/services.yaml: services.childline.closed: missing: a service with opening hours must say on which days "
+     "it is closed, e.g. closed: [holidays, 12-29..01-03] (closed: [] if the reference says it also opens on "
+     "holidays)"),
+    ("closed_day_that_is_not_a_day",
+     lambda r: edit(r / "flows/services.yaml", "  closed: [12-29..01-03]\n", "  closed: [holiday, 12-32..01-03]\n"),
+     "flows/services.yaml: services.childline.closed[0]: expected 'holidays' or a period MM-DD..MM-DD (e.g. "
+     "12-29..01-03), got 'holiday'"),
+    ("opening_day_of_the_month_out_of_range",
+     lambda r: edit(r / "flows/services.yaml", "open: [{days: [mon, tue, wed, thu, fri, sat, sun],",
+                    "open: [{dates: [32],"),
+     "flows/services.yaml: services.childline.open[0].dates: expected days of the month from 1 to 31, got [32]"),
 ]
 
 

@@ -16,7 +16,6 @@ import asyncio
 import getpass
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,6 +34,7 @@ from bot.engine import Engine, Event
 from tests.conftest import FIXTURE_CONTENT, PROJECT
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.updates import Updates
+from tests.system import require_tool
 
 SECRET = "scale-out_secret-0123456789"
 HOOK_PATH = "/telegram/hook"
@@ -44,12 +44,7 @@ FIRST_CHAT = 810_000_000
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is not installed; .ci/run installs it")
-        pytest.skip("nginx is not installed (apt-get install nginx)")
-    return found
+    return require_tool("nginx")
 
 
 def free_port() -> int:

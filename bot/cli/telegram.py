@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from types import ModuleType
@@ -11,7 +10,9 @@ import click
 
 from bot.cli.base import (
     ConfigError,
+    address_in_use,
     engine_for,
+    listen_address,
     main,
     reach_metrics,
     root_option,
@@ -77,6 +78,7 @@ framework_option = click.option(
 @framework_option
 @click.pass_context
 def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: str = "aiogram") -> None:
+    import asyncio
     import re
     from urllib.parse import urlsplit
 
@@ -88,9 +90,7 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: st
         secret = setting("ANSHIN_WEBHOOK_SECRET")
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
             raise ConfigError("ANSHIN_WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
-        host, port_text = setting("ANSHIN_HOST", "127.0.0.1"), setting("ANSHIN_PORT", "8080")
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ConfigError(f"ANSHIN_PORT={port_text!r} is not a port number (1-65535)")
+        host, port = listen_address()
     engine = engine_for(root)
     lang = _telegram_locale(engine)
     from bot.channels.telegram.common import WebhookSettings
@@ -101,15 +101,19 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: st
     try:
         if webhook:
             path = urlsplit(url).path or "/"
-            click.echo(f"anshin telegram: webhook on {host}:{port_text}{path} ({framework}; SIGTERM or Ctrl-C stops)",
+            click.echo(f"anshin telegram: webhook on {host}:{port}{path} ({framework}; SIGTERM or Ctrl-C stops)",
                        err=True)
-            hook = WebhookSettings(url, secret, host, int(port_text), path)
+            hook = WebhookSettings(url, secret, host, port, path)
             run_async(channel.run(engine, token, api, lang, metrics, hook))
         else:
             click.echo(f"anshin telegram: polling ({framework}; SIGTERM or Ctrl-C stops)", err=True)
             run_async(channel.run(engine, token, api, lang, metrics))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
+    except OSError as error:
+        if webhook and (in_use := address_in_use(error, host, port, options=False)) is not None:
+            raise in_use from None
+        raise click.ClickException(f"telegram stopped: {type(error).__name__}") from None
     except Exception as error:  # one line, no traceback, nothing from an update
         raise click.ClickException(f"telegram stopped: {type(error).__name__}") from None
     click.echo("anshin telegram: stopped", err=True)

@@ -11,7 +11,7 @@ from babel.messages.plurals import PLURALS
 
 from bot.engine.ids import MAX_BUTTON_ID_BYTES
 from bot.engine.loader import EVENT_NAMES
-from bot.engine.machine import AUDIENCE_MENUS, HELP_SCREEN, START_SCREEN, FlowMachine
+from bot.engine.machine import AUDIENCE_HELP, AUDIENCE_MENUS, HELP_SCREEN, START_SCREEN, FlowMachine
 from bot.engine.model import Content, Node, Problem
 from bot.engine.render import JAPAN, SHORT_SUFFIX, SYSTEM_MESSAGES, Renderer
 from bot.i18n import placeholders
@@ -34,8 +34,9 @@ PLURAL_SAMPLES = (*range(0, 1001), 1_000_000, 2_000_000, 10_000_000)
 SAMPLE_TIMES = (datetime(2026, 6, 3, 12, 0, tzinfo=JAPAN), datetime(2026, 6, 7, 3, 0, tzinfo=JAPAN))
 
 
-def check_content(content: Content, today: date | None = None) -> list[Problem]:
-    """All problems, errors and warnings, sorted by file and path."""
+def check_content(content: Content, today: date | None = None, rendered: bool = True) -> list[Problem]:
+    """All problems, errors and warnings, sorted by file and path. ``rendered=False`` leaves out rendering every
+    screen (text and button id limits), for content whose stamp says exactly this was checked with it."""
     problems = list(content.problems)
     nodes, start = content.nodes, content.start_file
     for required, why in ((START_SCREEN, "the first screen"), (HELP_SCREEN, "the help directory")):
@@ -51,11 +52,12 @@ def check_content(content: Content, today: date | None = None) -> list[Problem]:
     for node in nodes.values():
         problems.extend(_node_problems(node, content))
     problems.extend(_reachability(content))
+    problems.extend(_written_channel_problems(content))
     problems.extend(_service_problems(content, today or datetime.now(JAPAN).date()))
     problems.extend(_message_problems(content))
     problems.extend(_label_problems(content))
     problems.extend(p for forms in content.catalogs.plural_forms for p in _plural_problems(forms))
-    if not problems or all(p.severity != "error" for p in problems):
+    if rendered and all(p.severity != "error" for p in problems):
         problems.extend(_rendered_problems(content))  # rendering needs sound content
     return sorted(set(problems))
 
@@ -94,6 +96,8 @@ def _edges(content: Content) -> dict[str, set[str]]:
         targets = {b.to for b in node.buttons if b.to in content.nodes}
         if HELP_SCREEN in content.nodes:
             targets.add(HELP_SCREEN)
+            if {"parent", "any"} & set(node.audience):  # a parent's "talk to a person" (machine.AUDIENCE_HELP)
+                targets |= {AUDIENCE_HELP["p"]} & set(content.nodes)
         if node.languages or key != START_SCREEN:
             targets |= menus if node.languages else ({START_SCREEN} & menus)
         edges[key] = targets - {key}
@@ -123,9 +127,25 @@ def _reachability(content: Content) -> list[Problem]:
     return problems
 
 
+def _written_channel_problems(content: Content) -> list[Problem]:
+    """Teenagers write more readily than they phone: a teen screen that names services names at least one that
+    answers in writing (a chat or LINE contact)."""
+    problems = []
+    for node in content.nodes.values():
+        services = [content.services[sid] for sid in node.referrals if sid in content.services]
+        if "teen" in node.audience and services and not any(service.written for service in services):
+            problems.append(Problem(node.file, f"{node.path}.referrals", "a teen screen names no service that answers "
+                                    "in writing; add a chat or LINE service that fits (see flows/services.yaml)"))
+    return problems
+
+
 def _service_problems(content: Content, today: date) -> list[Problem]:
     problems = []
     for service in content.services.values():
+        if any(span.days_known for span in service.open_spans) and service.closed is None:
+            problems.append(Problem(content.services_file, f"{service.path}.closed", "missing: a service with opening "
+                                    "hours must say on which days it is closed, e.g. closed: [holidays, 12-29..01-03] "
+                                    "(closed: [] if the reference says it also opens on holidays)"))
         if service.verified is not None and today - service.verified > STALE_AFTER:
             problems.append(Problem(content.services_file, f"{service.path}.verified",
                                     f"verified {service.verified.isoformat()}, more than 365 days ago; "
@@ -294,7 +314,9 @@ def _rendered_problems(content: Content) -> list[Problem]:
     longest: dict[tuple[str, str, str], str] = {}  # the longest id per button, reported once
     machine = FlowMachine(content)
     for moment in SAMPLE_TIMES:
-        renderer = Renderer(content, machine, clock=lambda moment=moment: moment)  # type: ignore[misc]
+        # Lengths do not depend on the holiday table, which costs 0.1 s to build: never build it at start-up.
+        renderer = Renderer(content, machine, clock=lambda moment=moment: moment,  # type: ignore[misc]
+                            holiday=lambda day: False)
         for key, node in content.nodes.items():
             for locale in content.catalogs.locales:
                 for audience in ("t", "p", "s", "x"):

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.engine.closed import HolidayTest, closed_on, is_national_holiday
 from bot.engine.events import Button, Reply
 from bot.engine.ids import encode_button
 from bot.engine.machine import HELP_SCREEN, HOME, PERSON, START_SCREEN, FlowMachine, trigger_for
@@ -25,7 +26,8 @@ CONTACT_ICONS = {"phone": "📞", "short_code": "📞", "web": "🌐", "chat": "
 # Message ids the engine itself uses; `anshin check` requires them in every locale like flow texts.
 SYSTEM_MESSAGES = (
     "sys.btn.person", "sys.btn.home", "sys.svc.free", "sys.svc.paid", "sys.svc.anonymous",
-    "sys.svc.open_now", "sys.svc.closed_now", "sys.svc.open_elsewhere", "sys.referrals", "sys.console.hint",
+    "sys.svc.open_now", "sys.svc.closed_now", "sys.svc.open_elsewhere", "sys.svc.written_elsewhere",
+    "sys.referrals", "sys.console.hint",
     "sys.language_name",
     "sys.tg.group", "sys.tg.btn.private", "sys.tg.description", "sys.tg.short_description",  # Telegram
     "sys.tg.cmd.start", "sys.tg.cmd.help", "sys.tg.cmd.language", "sys.tg.cmd.privacy",
@@ -42,14 +44,20 @@ def audience_after(node: Node, current: str) -> str:
 
 class Renderer:
     def __init__(self, content: Content, machine: FlowMachine, clock: Clock | None = None,
-                 seasonal_first: Mapping[str, str] | None = None, seasons: tuple[Period, ...] = ()) -> None:
+                 seasonal_first: Mapping[str, str] | None = None, seasons: tuple[Period, ...] = (),
+                 holiday: HolidayTest = is_national_holiday) -> None:
         self.content = content
         self.machine = machine
         self.clock: Clock = clock or (lambda: datetime.now(JAPAN))
+        self.holiday = holiday
         # Inside a campaign period (Japan's calendar), screen -> the target whose button goes first.
         self.seasonal_first = dict(seasonal_first or {}) if seasons else {}
         self.seasons = seasons
-        self._always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
+        # When every line a screen names is closed, the first line open at all hours is offered; and when every
+        # line there that answers in writing is closed, the first written one open at all hours (services.yaml order).
+        always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
+        self._spoken_fallback = next((s for s in always_open if not s.written), None)
+        self._written_fallback = next((s for s in always_open if s.written), None)
         # Screens whose cards say "open now" or "closed now": they change with the minute, the rest with the day.
         self._timed = frozenset(key for key, node in content.nodes.items() if any(
             service.open_spans and not service.open_always
@@ -125,20 +133,25 @@ class Renderer:
 
     def cards(self, service_ids: tuple[str, ...], locale: str, now: datetime) -> str:
         gettext = self.content.catalogs.gettext
-        cards, any_closed, any_open = [], False, False
+        cards, any_closed, any_open, written = [], False, False, []
         for sid in service_ids:
             service = self.content.services[sid]
-            is_open = _is_open(service, now)
+            is_open = _is_open(service, now, self.holiday)
             any_closed |= is_open is False
             any_open |= is_open is True or service.open_always
+            if service.written:
+                written.append(is_open is False)
             cards.append(self._card(service, locale, is_open))
         text = gettext(locale, "sys.referrals") + "\n" + "\n\n".join(cards)
-        if any_closed and not any_open and self._always_open:
-            fallback = self._always_open[0]
-            line = gettext(locale, "sys.svc.open_elsewhere").replace("{service}", self.service_name(fallback, locale))
-            text += "\n\n" + line
-            text += "\n" + "\n".join(self._contact_lines(fallback))
+        if any_closed and not any_open and self._spoken_fallback is not None:
+            text += self._fallback("sys.svc.open_elsewhere", self._spoken_fallback, locale)
+        if written and all(written) and self._written_fallback is not None:
+            text += self._fallback("sys.svc.written_elsewhere", self._written_fallback, locale)
         return text
+
+    def _fallback(self, msgid: str, service: Service, locale: str) -> str:
+        line = self.content.catalogs.gettext(locale, msgid).replace("{service}", self.service_name(service, locale))
+        return "\n\n" + line + "\n" + "\n".join(self._contact_lines(service))
 
     def service_text(self, service: Service, field_name: str, locale: str) -> str:
         """A service's name, hours or when-to-call: from the catalogue (``svc.<id>.<field>``, how locales
@@ -178,9 +191,15 @@ class Renderer:
         return [f"{CONTACT_ICONS.get(c.kind, '•')} {c.value}" for c in service.contacts]
 
 
-def _is_open(service: Service, now: datetime) -> bool | None:
-    """Open now (Japan time) where the reference gives exact hours; None where it does not."""
+def _is_open(service: Service, now: datetime, holiday: HolidayTest = is_national_holiday) -> bool | None:
+    """Open now (``now`` in Japan time) where the reference gives exact hours and days; closed outside the hours,
+    on its breaks, and on national holidays for a service closed then; None where the reference does not say."""
     if service.open_always or not service.open_spans:
         return None
-    moment = now.time()
-    return any(now.weekday() in span.days and span.start <= moment <= span.end for span in service.open_spans)
+    if not any(span.within(now) for span in service.open_spans):
+        return False
+    if closed_on(service.closed, now.date(), holiday):
+        return False
+    if any(span.on(now) for span in service.open_spans):
+        return True
+    return None if any(not span.days_known for span in service.open_spans if span.within(now)) else False
