@@ -140,3 +140,15 @@ async def test_a_webhook_port_in_use_is_one_line_with_the_fix(taken_port: int, a
 ])
 def test_a_bad_setting_is_one_line_naming_it(args: list[str], env: dict[str, str], expected: str) -> None:
     assert expected in one_line_error(args, env)
+
+
+def test_a_line_port_in_use_is_one_line_with_the_fix(taken_port: int) -> None:
+    env = {**os.environ, "ANSHIN_LINE_CHANNEL_SECRET": "startupsecret0123456789abcdef012",
+           "ANSHIN_LINE_CHANNEL_ACCESS_TOKEN": "startup-token-0123456789abcdef", "ANSHIN_LINE_API": "http://127.0.0.1:9",
+           "ANSHIN_PORT": str(taken_port), "PYTHONPATH": str(PROJECT)}
+    done = subprocess.run([sys.executable, "-m", "bot", "line"], env=env, cwd=PROJECT, capture_output=True, text=True,
+                          timeout=60)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(errors) == 1 and f"{taken_port} is in use" in errors[0], done.stderr
+    assert "choose another port with ANSHIN_PORT" in errors[0]

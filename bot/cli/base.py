@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXIT_CONFIG", "EXIT_PROBLEMS", "ConfigError", "address_in_use", "content_root", "default_root", "engine_for",
-    "listen_address", "main", "reach_metrics", "root_option", "run_async", "setting", "settle_heap", "url_setting",
-    "utf8_streams",
+    "listen_address", "locale_setting", "main", "reach_metrics", "root_option", "run_async", "setting", "settle_heap",
+    "url_setting", "utf8_streams",
 ]
 
 EXIT_PROBLEMS = 1
@@ -147,6 +147,14 @@ def setting(name: str, default: str | None = None) -> str:
     if default is None:
         raise ConfigError(f"{name} is not set; see env.example and `anshin --help`")
     return default
+
+
+def locale_setting(engine: Engine) -> str | None:
+    """ANSHIN_LOCALE: the language for users whose app sends none (and setup's default texts), if set."""
+    value = os.environ.get("ANSHIN_LOCALE", "").strip()
+    if value and value not in engine.locales:
+        raise ConfigError(f"ANSHIN_LOCALE={value!r} is not a shipped language; use one of {', '.join(engine.locales)}")
+    return value or None
 
 
 def listen_address(host: str | None = None, port: int | None = None) -> tuple[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from pathlib import Path
@@ -10,8 +9,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli.base import ConfigError, engine_for, main, reach_metrics, root_option, run_async, setting, settle_heap
-from bot.engine import Engine
+from bot.cli.base import (
+    ConfigError,
+    address_in_use,
+    engine_for,
+    listen_address,
+    locale_setting,
+    main,
+    reach_metrics,
+    root_option,
+    run_async,
+    setting,
+    settle_heap,
+)
 
 if TYPE_CHECKING:
     from bot.channels.line.webhook import LineSettings
@@ -82,25 +92,16 @@ def basic_id_setting() -> str | None:
     return value or None
 
 
-def _locale(engine: Engine) -> str | None:
-    value = os.environ.get("ANSHIN_LOCALE", "").strip()
-    if value and value not in engine.locales:
-        raise ConfigError(f"ANSHIN_LOCALE={value!r} is not a shipped language; use one of {', '.join(engine.locales)}")
-    return value or None
-
-
 def _settings() -> LineSettings:
     from bot.channels.line.webhook import LineSettings
 
     secret, token, api = _secret(), _access_token(), _api()
-    host, port_text = setting("ANSHIN_HOST", "127.0.0.1"), setting("ANSHIN_PORT", "8080")
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise ConfigError(f"ANSHIN_PORT={port_text!r} is not a port number (1-65535)")
+    host, port = listen_address()
     path = setting("ANSHIN_LINE_WEBHOOK_PATH", "/callback")
     if not WEBHOOK_PATH.fullmatch(path) or path in ("/healthz", "/metrics"):
         raise ConfigError(f"ANSHIN_LINE_WEBHOOK_PATH={path!r} must be a path such as /callback "
                           "(not /healthz or /metrics)")
-    return LineSettings(secret, token, api, host, int(port_text), path, basic_id_setting())
+    return LineSettings(secret, token, api, host, port, path, basic_id_setting())
 
 
 @main.group(invoke_without_command=True, epilog=LINE_ENV_HELP,
@@ -109,11 +110,13 @@ def _settings() -> LineSettings:
 @root_option
 @click.pass_context
 def line(ctx: click.Context, root: Path | None) -> None:
+    import asyncio
+
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
     engine = engine_for(root)
-    lang = _locale(engine)
+    lang = locale_setting(engine)
     metrics = reach_metrics(engine)
     from bot.channels.line.webhook import run
 
@@ -124,6 +127,10 @@ def line(ctx: click.Context, root: Path | None) -> None:
         run_async(run(engine, settings, lang, metrics))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
+    except OSError as error:
+        if (in_use := address_in_use(error, settings.host, settings.port, options=False)) is not None:
+            raise in_use from None
+        raise click.ClickException(f"line stopped: {type(error).__name__}") from None
     except Exception as error:  # one line, no traceback, nothing from an event
         raise click.ClickException(f"line stopped: {type(error).__name__}") from None
     click.echo("anshin line: stopped", err=True)
@@ -139,7 +146,7 @@ def line_setup(root: Path | None) -> None:
 
     token, api = _access_token(), _api()
     engine = engine_for(root)
-    lang = _locale(engine)
+    lang = locale_setting(engine)
     try:
         plans = plan_menus(engine, lang)
     except RichMenuError as error:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +12,7 @@ from bot.cli.base import (
     address_in_use,
     engine_for,
     listen_address,
+    locale_setting,
     main,
     reach_metrics,
     root_option,
@@ -21,7 +21,6 @@ from bot.cli.base import (
     settle_heap,
     url_setting,
 )
-from bot.engine import Engine
 
 __all__ = ["telegram", "telegram_setup"]
 
@@ -48,13 +47,6 @@ def _telegram_token() -> str:
     if not re.fullmatch(r"\d{1,20}:[A-Za-z0-9_-]{20,100}", token):
         raise ConfigError("ANSHIN_TELEGRAM_TOKEN does not look like a bot token (digits:letters from @BotFather)")
     return token
-
-
-def _telegram_locale(engine: Engine) -> str | None:
-    value = os.environ.get("ANSHIN_LOCALE", "").strip()
-    if value and value not in engine.locales:
-        raise ConfigError(f"ANSHIN_LOCALE={value!r} is not a shipped language; use one of {', '.join(engine.locales)}")
-    return value or None
 
 
 def _telegram_channel(framework: str) -> ModuleType:
@@ -92,7 +84,7 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: st
             raise ConfigError("ANSHIN_WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
         host, port = listen_address()
     engine = engine_for(root)
-    lang = _telegram_locale(engine)
+    lang = locale_setting(engine)
     from bot.channels.telegram.common import WebhookSettings
 
     channel = _telegram_channel(framework)
@@ -127,7 +119,7 @@ def telegram_setup(ctx: click.Context, root: Path | None) -> None:
 
     token, api = _telegram_token(), url_setting("ANSHIN_TELEGRAM_API", "https://api.telegram.org")
     engine = engine_for(root)
-    lang = _telegram_locale(engine)
+    lang = locale_setting(engine)
     framework = ctx.parent.params.get("framework", "aiogram") if ctx.parent else "aiogram"
     channel = _telegram_channel(framework)
 

@@ -6,8 +6,8 @@ and the range. Baselines measured in the same run: `python -c pass` (the interpr
 server answering /healthz (what any web server in Python costs).
   - `anshin simulate`: from spawn to the first answer line (for {"start": ""});
   - `anshin chat`: from spawn to the first screen and its prompt;
-  - `anshin serve` (web chat) and `anshin telegram --webhook` (aiogram, python-telegram-bot): from spawn to
-    200 on /healthz, the Bot API answered by a small fake in its own process;
+  - `anshin serve` (web chat), `anshin telegram --webhook` (aiogram, python-telegram-bot) and `anshin line`: from
+    spawn to 200 on /healthz, the Bot API answered by a small fake in its own process;
   - idle RSS: VmRSS half a second after the first answer.
 Targets (issue 20): simulate <= 0.3 s, serve <= 0.5 s, a webhook worker <= 1 s on either library; idle RSS:
 simulate <= 40 MB, a webhook worker <= 100 MB. It prints figures and asserts nothing.
@@ -146,13 +146,20 @@ def measurements(api: str) -> dict[str, Callable[[], tuple[float, float]]]:
             return until_healthy([PYTHON, "-m", "bot", "telegram", "--framework", framework, "--webhook"], port, env)
         return measure
 
+    def line() -> tuple[float, float]:
+        port = free_port()
+        env = env_for(ANSHIN_LINE_CHANNEL_SECRET="benchlinesecret0123456789abcdef0",
+                      ANSHIN_LINE_CHANNEL_ACCESS_TOKEN="bench-line-token-0123456789abcdef", ANSHIN_LINE_API=api,
+                      ANSHIN_PORT=str(port))
+        return until_healthy([PYTHON, "-m", "bot", "line"], port, env)
+
     return {"python -c pass": pass_, "bare aiohttp server": bare_aiohttp, "anshin simulate": simulate,
             "anshin chat": chat, "anshin serve": serve, "telegram --webhook (aiogram)": webhook("aiogram"),
-            "telegram --webhook (ptb)": webhook("ptb")}
+            "telegram --webhook (ptb)": webhook("ptb"), "anshin line": line}
 
 
 TARGETS = {"anshin simulate": (0.3, 40.0), "anshin serve": (0.5, None), "telegram --webhook (aiogram)": (1.0, 100.0),
-           "telegram --webhook (ptb)": (1.0, 100.0)}
+           "telegram --webhook (ptb)": (1.0, 100.0), "anshin line": (1.0, 100.0)}
 
 
 def main() -> None:
