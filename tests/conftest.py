@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# isort: off
+from bot.channels.telegram import aiogram_types  # noqa: F401  (before any test imports aiogram, as a worker does)
+# isort: on
 from bot.engine import Engine, load_content
 from bot.engine.render import JAPAN
 from tests.fakes.bot_api import FakeBotAPI
@@ -28,8 +31,11 @@ FIXED_NOW = datetime(2026, 6, 3, 12, 0, tzinfo=JAPAN)
 # a test that opened one beside the repository fails, unless it is marked `reads_outside` (the one test that
 # compares our copies with the notes).
 _BESIDE = str(PROJECT.parent) + os.sep
+# Temporary files are the tests' own, but only count as such where the repository sits right in the temporary
+# folder; in a copy at /tmp/x/anshin, /tmp/x/other is beside it like any other folder.
+_TEMP = {os.path.realpath(tempfile.gettempdir()), tempfile.gettempdir()}
 _ALLOWED = tuple({str(PROJECT) + os.sep, sys.prefix + os.sep, sys.base_prefix + os.sep,
-                  os.path.realpath(tempfile.gettempdir()) + os.sep, tempfile.gettempdir() + os.sep})
+                  *(temp + os.sep for temp in _TEMP if temp == str(PROJECT.parent))})
 _opened_beside: list[str] = []
 
 

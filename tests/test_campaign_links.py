@@ -16,6 +16,7 @@ from bot.i18n import Catalogs
 from bot.ops.links import AUDIENCES, LinkError, build_links, build_payload, check_bot_username
 from bot.ops.poster import PosterError, find_font, poster_text, render_svg, wrap, write_poster
 from tests.conftest import PROJECT
+from tests.system import require
 
 BOT = "AnshinExampleBot"
 MENUS = {"teen": "teen.menu", "parent": "parent.menu", "school": "school.menu"}
@@ -97,9 +98,18 @@ def test_japanese_wraps_between_characters_but_never_before_a_full_stop() -> Non
     assert wrap("one two three", 7, len) == ["one two", "three"]
 
 
+def _has_font() -> bool:
+    try:
+        find_font()
+    except PosterError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("audience", sorted(AUDIENCES))
 def test_the_png_poster_is_a4_and_its_qr_decodes_to_the_link(catalogs: Catalogs, tmp_path: Path,
                                                              audience: str) -> None:
+    require(_has_font(), "fonts-noto-cjk", "a PNG poster (a Japanese font)")
     links = build_links("spring2027", audience, "ja", BOT)
     path = write_poster(tmp_path / "poster.png", links.telegram, poster_text(catalogs, "ja", audience, links.telegram))
     image = Image.open(path)
@@ -159,3 +169,64 @@ def test_cli_refuses_bad_options_with_exit_code_2(args: list[str]) -> None:
     result = CliRunner().invoke(main, ["link", "--bot-username", BOT, *args])
     assert result.exit_code == 2
     assert "Error:" in result.stderr
+
+
+# --- LINE (issue 17) -------------------------------------------------------------------------------------------
+
+
+def test_line_links_add_the_friend_and_open_the_chat_with_the_campaign_text() -> None:
+    from urllib.parse import unquote, urlsplit
+
+    from bot.ops.links import build_line_links
+
+    links = build_line_links("spring2027", "parent", "en", "@anshin")
+    assert links.friend == "https://line.me/R/ti/p/@anshin"
+    assert links.chat == "https://line.me/R/oaMessage/@anshin/?%2Fstart%20p-en-spring2027"
+    assert unquote(urlsplit(links.chat).query) == "/start p-en-spring2027"
+    assert build_line_links("spring2027", "parent", "en", "anshin").chat == links.chat
+    for bad in ("@", "@an shin", "@アンシン", "a/b"):
+        with pytest.raises(LinkError):
+            build_line_links("spring2027", "parent", "en", bad)
+
+
+async def test_the_text_a_line_campaign_link_prefills_opens_its_menu_and_is_counted(shipped_engine: Engine) -> None:
+    """What the oaMessage link types in, sent through the LINE channel: the audience's menu, in the link's
+    language, and the campaign counted."""
+    from urllib.parse import unquote, urlsplit
+
+    from bot.metrics import ReachMetrics
+    from bot.ops.links import build_line_links
+    from tests.fakes.line_api import FakeLineAPI
+    from tests.fakes.line_events import LineUser
+    from tests.fakes.line_harness import LineHarness
+
+    links = build_line_links("spring2027", "school", "en", "@anshin", shipped_engine.locales)
+    metrics = ReachMetrics.for_engine(shipped_engine, ["spring2027"])
+    api = FakeLineAPI()
+    await api.start()
+    try:
+        async with LineHarness(api, shipped_engine, metrics=metrics) as line:
+            assert await line.send(LineUser().text(unquote(urlsplit(links.chat).query))) == 200
+    finally:
+        await api.stop()
+    [reply] = api.replies()
+    expected = shipped_engine.handle(Event("start", links.payload))[0]
+    assert expected.screen == "school.menu" and reply.body["messages"][0]["text"] == expected.text
+    assert 'anshin_starts_total{audience="school",campaign="spring2027",locale="en"} 1.0' in \
+        metrics.exposition().decode()
+
+
+def test_cli_prints_the_line_links_and_the_poster_opens_the_chat(tmp_path: Path) -> None:
+    poster = tmp_path / "parent.png"
+    result = CliRunner().invoke(main, ["link", "--channel", "line", "--campaign", "spring2027", "--audience",
+                                       "parent", "--lang", "ja", "--web-url", "https://chat.example.org",
+                                       "--qr", str(poster)], env={"ANSHIN_LINE_BASIC_ID": "@anshin"})
+    assert result.exit_code == 0, result.output
+    chat = "https://line.me/R/oaMessage/@anshin/?%2Fstart%20p-ja-spring2027"
+    assert result.stdout.splitlines() == [
+        "payload:  p-ja-spring2027", f"line:     {chat}", "friend:   https://line.me/R/ti/p/@anshin",
+        "web:      https://chat.example.org/?start=p-ja-spring2027", f"poster:   {poster}"]
+    assert decode(Image.open(poster)) == [chat]
+    missing = CliRunner().invoke(main, ["link", "--channel", "line", "--campaign", "x", "--audience", "teen"],
+                                 env={"ANSHIN_LINE_BASIC_ID": ""})
+    assert missing.exit_code == 2 and "ANSHIN_LINE_BASIC_ID" in missing.stderr

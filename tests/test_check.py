@@ -122,9 +122,49 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str]] = [
      lambda r: edit(r / "locales/ja/LC_MESSAGES/messages.po", "nplurals=1; plural=0;", "nplurals=2; plural=(n != 1);"),
      "locales/ja/LC_MESSAGES/messages.po: Plural-Forms: 'nplurals=2; plural=(n != 1);' does not match "
      "Babel's CLDR data for locale 'ja': nplurals=1; plural=0;"),
+    ("label_over_20_characters_without_a_short_form",
+     lambda r: edit(r / "locales/en/LC_MESSAGES/content.po", 'msgid "teen.menu.btn.meet.short"', 'msgid "x.short"'),
+     "flows/teen.yaml: nodes.menu.buttons[0].label: label 'Someone wants to meet' is 21 characters in locale 'en', "
+     "over LINE's 20 for a button; write a shorter wording as 'teen.menu.btn.meet.short' in "
+     "locales/en/LC_MESSAGES/*.po"),
+    ("short_form_over_20_characters",
+     lambda r: edit(r / "locales/en/LC_MESSAGES/content.po", 'msgstr "Asked to meet up"',
+                    'msgstr "Asked to meet up 🙂 now"'),
+     "locales/en/LC_MESSAGES/content.po: teen.menu.btn.meet.short: short form 'Asked to meet up 🙂 now' is 23 "
+     "characters in locale 'en', over LINE's 20"),
+    ("a_short_form_is_not_required_in_other_locales",
+     lambda r: edit(r / "locales/ja/LC_MESSAGES/messages.po", 'msgid "sys.line.menu"',
+                    'msgid "start.menu.btn.teen.short"\nmsgstr "中高生"\n\nmsgid "sys.line.menu"'),
+     "locales/ja/LC_MESSAGES/messages.po: sys.line.menu: 'メニュー' is fine"),
+    ("rich_menu_chat_bar_over_14_characters",
+     lambda r: edit(r / "locales/en/LC_MESSAGES/messages.po", 'msgstr "Menu"', 'msgstr "The menu of Anshin"'),
+     "locales/en/LC_MESSAGES/messages.po: sys.line.menu: 'The menu of Anshin' is 18 characters, over LINE's 14 here"),
+    ("more_buttons_than_line_shows_under_a_message",
+     lambda r: edit(r / "flows/parent.yaml", "{label: parent.menu.btn.filtering, to: filtering}",
+                    "\n      - ".join(["{label: parent.menu.btn.filtering, to: filtering}"] + [
+                        f"{{label: parent.menu.btn.filtering, url: 'https://example.org/{n}'}}" for n in range(12)])),
+     "flows/parent.yaml: nodes.menu: 16 buttons in locale 'ja', over LINE's 13 under one message"),
     ("missing_locale",
      lambda r: [p.unlink() for p in (r / "locales/en/LC_MESSAGES").glob("*.po")] and None,
      "locales: en: missing locale 'en': ja and en must be complete"),
+    ("teen_screen_without_a_written_channel",
+     lambda r: edit(r / "flows/teen.yaml", "referrals: [childline, police_consultation_9110]",
+                    "referrals: [police_consultation_9110]"),
+     "flows/teen.yaml: nodes.meet_next.referrals: a teen screen names no service that answers in writing; add a "
+     "chat or LINE service that fits (see flows/services.yaml)"),
+    ("opening_hours_without_closed_days",
+     lambda r: edit(r / "flows/services.yaml", "  closed: [12-29..01-03]\n", ""),
+     "flows/services.yaml: services.childline.closed: missing: a service with opening hours must say on which days "
+     "it is closed, e.g. closed: [holidays, 12-29..01-03] (closed: [] if the reference says it also opens on "
+     "holidays)"),
+    ("closed_day_that_is_not_a_day",
+     lambda r: edit(r / "flows/services.yaml", "  closed: [12-29..01-03]\n", "  closed: [holiday, 12-32..01-03]\n"),
+     "flows/services.yaml: services.childline.closed[0]: expected 'holidays' or a period MM-DD..MM-DD (e.g. "
+     "12-29..01-03), got 'holiday'"),
+    ("opening_day_of_the_month_out_of_range",
+     lambda r: edit(r / "flows/services.yaml", "open: [{days: [mon, tue, wed, thu, fri, sat, sun],",
+                    "open: [{dates: [32],"),
+     "flows/services.yaml: services.childline.open[0].dates: expected days of the month from 1 to 31, got [32]"),
 ]
 
 
@@ -135,6 +175,9 @@ def test_each_kind_of_problem_is_reported_exactly(
     root = content_copy()
     breakage(root)
     lines = [str(p) for p in check_content(load_content(root), today=date(2026, 12, 1))]
+    if expected.endswith("is fine"):  # a breakage that must not be reported
+        assert lines == [], "\n".join(lines)
+        return
     assert expected in lines, "\n".join(lines)
     errors = [line for line in lines if "warning:" not in line]
     assert errors or "warning:" in expected

@@ -57,6 +57,8 @@ def test_chat_numbers_buttons_and_quits() -> None:
 
 
 def test_broken_content_refuses_to_start(tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "start.yaml").write_text("flow: [broken", encoding="utf-8")
     code, _, err = run("simulate", "--root", str(tmp_path), stdin="")
     assert code == 1
     assert "run `anshin check`" in err

@@ -33,6 +33,7 @@ from bot.cli import main
 from tests.conftest import FIXTURE_CONTENT, PROJECT
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.updates import Updates
+from tests.system import require_tool
 
 DEPLOY = PROJECT / "deploy"
 SECRET = "deploy-secret_0123456789abcdef"
@@ -211,6 +212,10 @@ def workers() -> dict[str, dict[str, Any]]:
     return {name: spec for name, spec in compose()["services"].items() if name.startswith("worker")}
 
 
+def line_workers() -> dict[str, dict[str, Any]]:
+    return {name: spec for name, spec in compose()["services"].items() if name.startswith("line-")}
+
+
 def test_compose_runs_workers_behind_nginx_with_prometheus_and_secrets_from_env_file() -> None:
     services = compose()["services"]
     assert len(workers()) >= 2 and {"nginx", "prometheus"} <= set(services)
@@ -233,16 +238,19 @@ def test_compose_runs_workers_behind_nginx_with_prometheus_and_secrets_from_env_
 
 def test_nginx_upstream_and_prometheus_targets_are_the_compose_workers() -> None:
     nginx = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
-    [upstream] = re.findall(r"upstream anshin_workers \{(.*?)\}", nginx, re.S)
-    servers = re.findall(r"^\s*server ([\d.]+):(\d+)", upstream, re.M)
-    port = {str(spec["environment"]["ANSHIN_PORT"]) for spec in workers().values()}
-    addresses = {spec["networks"]["anshin"]["ipv4_address"] for spec in workers().values()}
-    assert {p for _, p in servers} == port and len(port) == 1
-    assert sorted(a for a, _ in servers) == sorted(addresses)
+    ports: set[str] = set()
+    for upstream_name, group in (("anshin_workers", workers()), ("anshin_line_workers", line_workers())):
+        [upstream] = re.findall(rf"upstream {upstream_name} \{{(.*?)\}}", nginx, re.S)
+        servers = re.findall(r"^\s*server ([\d.]+):(\d+)", upstream, re.M)
+        port = {str(spec["environment"]["ANSHIN_PORT"]) for spec in group.values()}
+        addresses = {spec["networks"]["anshin"]["ipv4_address"] for spec in group.values()}
+        assert {p for _, p in servers} == port and len(port) == 1
+        assert sorted(a for a, _ in servers) == sorted(addresses)
+        ports |= port
     [job] = load_yaml(DEPLOY / "prometheus.yml")[0]["scrape_configs"]
     [static] = job["static_configs"]
-    [only_port] = port
-    assert sorted(static["targets"]) == sorted(f"{name}:{only_port}" for name in workers())
+    [only_port] = ports
+    assert sorted(static["targets"]) == sorted(f"{name}:{only_port}" for name in (*workers(), *line_workers()))
     assert job["metrics_path"] == "/metrics"
 
 
@@ -254,12 +262,7 @@ def test_nginx_passes_the_secret_header_limits_bodies_and_hides_metrics() -> Non
 
 
 def need(tool: str) -> str:
-    path = shutil.which(tool) or (f"/usr/sbin/{tool}" if Path(f"/usr/sbin/{tool}").exists() else None)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing in CI: .ci/run installs it")
-        pytest.skip(f"{tool} is not installed (apt-get install -y {tool})")
-    return path
+    return require_tool(tool)
 
 
 def nginx_prefix(tmp_path: Path, conf: str) -> Path:
@@ -353,7 +356,7 @@ def nginx_in_front_of(worker_port: int, tmp_path: Path) -> Iterator[int]:
     port = free_port()
     conf, listens = re.subn(r"listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;", conf)
     conf, servers = re.subn(r"server [\d.]+:\d+", f"server 127.0.0.1:{worker_port}", conf)
-    assert listens == 1 and servers == len(workers())
+    assert listens == 1 and servers == len(workers()) + len(line_workers())
     conf = conf.replace("access_log /dev/stdout anshin;", "access_log off;")
     prefix = nginx_prefix(tmp_path, conf)
     assert nginx_test(prefix).returncode == 0
@@ -392,6 +395,73 @@ async def test_nginx_forwards_telegrams_posts_with_the_secret_and_refuses_the_re
                 async with client.post(f"{base}/telegram/hook", data=b"{" + b" " * (1024 * 1024 + 1) + b"}",
                                        headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"}) as response:
                     assert response.status == 413
+
+
+# --- LINE workers (compose profile "line") behind the same nginx ---------------------------------------------
+
+
+def test_compose_line_workers_run_anshin_line_on_the_path_nginx_forwards() -> None:
+    nginx = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    [location] = re.findall(r"location (/line/) \{", nginx)
+    assert len(line_workers()) >= 2
+    for name, spec in line_workers().items():
+        assert spec["command"] == ["anshin", "line"] and spec["profiles"] == ["line"], name
+        assert spec["env_file"] == "env" and spec["read_only"] is True and "ports" not in spec, name
+        environment = spec["environment"]
+        assert environment["ANSHIN_HOST"] == "0.0.0.0"
+        assert environment["ANSHIN_LINE_WEBHOOK_PATH"].startswith(location)
+        assert not {"ANSHIN_LINE_CHANNEL_SECRET", "ANSHIN_LINE_CHANNEL_ACCESS_TOKEN"} & set(environment)
+    assert "proxy_set_header X-Line-Signature $http_x_line_signature;" in nginx
+
+
+@asynccontextmanager
+async def line_worker() -> AsyncIterator[tuple[int, Any]]:
+    """`anshin line` (the LINE workers' command, as `python -m bot`) against the fake LINE API."""
+    from tests.fakes.line_api import ACCESS_TOKEN, FakeLineAPI
+    from tests.fakes.line_events import CHANNEL_SECRET
+
+    api = FakeLineAPI()
+    await api.start()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSHIN_")}
+    [spec] = list(line_workers().values())[:1]
+    env.update(ANSHIN_LINE_CHANNEL_SECRET=CHANNEL_SECRET, ANSHIN_LINE_CHANNEL_ACCESS_TOKEN=ACCESS_TOKEN,
+               ANSHIN_LINE_API=api.base, ANSHIN_CONTENT=str(FIXTURE_CONTENT), ANSHIN_HOST="127.0.0.1",
+               ANSHIN_PORT=str(port), ANSHIN_LINE_WEBHOOK_PATH=spec["environment"]["ANSHIN_LINE_WEBHOOK_PATH"])
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", *spec["command"][1:], env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        for _ in range(300):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await asyncio.sleep(0.05)
+        yield port, api
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=15)
+        await api.stop()
+        assert process.returncode == 0, err.decode()
+
+
+async def test_nginx_forwards_lines_signed_posts_to_the_line_workers(tmp_path: Path) -> None:
+    from tests.fakes.line_events import LineUser, body, encode, sign
+
+    need("nginx")
+    raw = encode(body(LineUser().text("/help")))
+    path = line_workers()["line-1"]["environment"]["ANSHIN_LINE_WEBHOOK_PATH"]
+    async with line_worker() as (worker_port, api):
+        with nginx_in_front_of(worker_port, tmp_path) as port:
+            base = f"https://127.0.0.1:{port}"
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as client:
+                async with client.post(f"{base}{path}", data=raw) as response:
+                    assert response.status == 401  # reached the worker, which wants the signature
+                async with client.post(f"{base}{path}", data=raw, headers={"X-Line-Signature": sign(raw)}) as response:
+                    assert response.status == 200
+                async with client.get(f"{base}{path}") as response:
+                    assert response.status == 403
+        assert len(api.replies()) == 1 and api.problems() == []
 
 
 # --- Kubernetes -----------------------------------------------------------------------------------------------
@@ -447,8 +517,8 @@ def unit_settings(text: str) -> dict[str, list[str]]:
 
 def verify_unit(text: str, tmp_path: Path) -> str:
     tool = shutil.which("systemd-analyze")
-    if tool is None:
-        pytest.skip("systemd-analyze is not installed")
+    if tool is None:  # not in APT_PACKAGES: it needs systemd, which containers lack; the unit's text is still checked
+        pytest.skip("systemd-analyze is not installed (Debian's systemd package)")
     anshin = Path(sys.executable).with_name("anshin")
     unit = tmp_path / "anshin.service"  # the real unit, with ExecStart pointing at this machine's anshin
     unit.write_text(text.replace("/opt/anshin/bin/anshin", str(anshin)), encoding="utf-8")

@@ -12,6 +12,7 @@ from bot.cli import main
 from bot.engine import Engine
 from bot.ops.graph import GraphError, screens_for, to_mermaid, to_svg
 from tests.conftest import FIXTURE_CONTENT, PROJECT
+from tests.system import require_tool
 
 EDGE = re.compile(r'^  (\w+) -->\|"([^"]*)"\| (\w+)$', re.MULTILINE)
 
@@ -62,6 +63,7 @@ def test_an_unknown_flow_is_a_clear_error(fixture_engine: Engine) -> None:
 
 
 def test_the_svg_is_drawn_by_graphviz_with_every_screen(shipped_engine: Engine) -> None:
+    require_tool("dot", "graphviz")
     sources = screens_for(shipped_engine, "teen")
     svg = ET.fromstring(to_svg(shipped_engine, sources))
     titles = {el.text for el in svg.iter("{http://www.w3.org/2000/svg}title")}

@@ -228,10 +228,13 @@ def test_easy_japanese_headers_record_machine_assistance() -> None:
 
 
 FACTS = re.compile(r"https?://\S+|#?\d[-\d:.~]*|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+# Easy Japanese says "16歳未満" as "16歳より下(15歳まで)": the last age in parentheses explains, it adds no fact.
+AGE_GLOSS = re.compile(r"(\d+)歳より下[((]\d+歳まで[))]")
 
 
 def facts(text: str) -> set[str]:
     """Numbers (phone numbers, hours, ages, dates), URLs and emoji: what a rewording must not change."""
+    text = AGE_GLOSS.sub(r"\1歳より下", text)
     return {f.rstrip(".") for f in FACTS.findall(text.replace("~", "~"))}
 
 

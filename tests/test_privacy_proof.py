@@ -36,7 +36,11 @@ OTHER_USER_ID = 730461958277
 GROUP_ID = -1004417293856
 UPDATE_ID = 580137264
 JAPANESE = "カナリア秘密"
-IDS = (str(USER_ID), str(OTHER_USER_ID), str(abs(GROUP_ID)), *(str(UPDATE_ID + n) for n in range(40)))
+LINE_USER = "U" + "5ca1ab1e" * 4
+LINE_GROUP = "C" + "deadbeef" * 4
+LINE_ROOM = "R" + "feedface" * 4
+IDS = (str(USER_ID), str(OTHER_USER_ID), str(abs(GROUP_ID)), *(str(UPDATE_ID + n) for n in range(40)),
+       LINE_USER, LINE_GROUP, LINE_ROOM)
 # What the search looks for, case-insensitively: every ASCII canary contains "canary"; the Japanese one
 # is also looked for as JSON escapes and percent-encoded; ids as digits.
 NEEDLES = ("canary", JAPANESE, json.dumps(JAPANESE)[1:-1], urllib.parse.quote(JAPANESE), *IDS)
@@ -324,6 +328,97 @@ async def test_telegram_webhook_keeps_nothing(sandbox: Sandbox, adapter: str) ->
     assert "anshin_starts_total" in sandbox.outputs["metrics"]
     assert api.problems() == []
     assert_nothing_kept(sandbox)
+
+
+# --- LINE: the webhook worker, against the fake LINE API --------------------------------------------------------
+
+
+def line_script() -> list[dict[str, Any]]:
+    """Every kind of event, each carrying canaries: user, group and room ids, reply tokens, event ids, texts."""
+    from tests.fakes.line_events import LineUser
+
+    user = LineUser(user_id=LINE_USER)
+    events = [
+        user.follow(), user.text("/start t-ja-CanaryPayload"), user.text(f"I am CanaryText {JAPANESE} {USER_ID}"),
+        user.text("助けて CanaryText 今 家の前にいる"), user.press("1:ja:x:start.menu:teen.menu"),
+        user.press("CanaryData:forged"), user.media("image"), user.media("file"), user.media("location"),
+        user.join("group", LINE_GROUP), user.join("room", LINE_ROOM), user.in_group("CanaryText in a group", "group",
+                                                                                 LINE_GROUP),
+        user.member_joined(LINE_GROUP), user.unfollow(), user.unsend(), user.unknown("CanaryFuture"),
+    ]
+    for n, event in enumerate(events):
+        if "replyToken" in event:
+            event["replyToken"] = f"CanaryReplyToken{n:04d}"
+        event["webhookEventId"] = f"01CANARY{n:018d}"
+    events[2]["message"]["quoteToken"] = "CanaryQuote"
+    return events
+
+
+async def test_line_keeps_nothing(sandbox: Sandbox) -> None:
+    from tests.fakes.line_api import ACCESS_TOKEN, FakeLineAPI
+    from tests.fakes.line_events import CHANNEL_SECRET, body, encode, sign
+
+    api = FakeLineAPI()
+    await api.start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/callback"
+    statuses: list[int] = []
+    try:
+        process = await sandbox.start("-m", "bot", "line", ANSHIN_LINE_CHANNEL_SECRET=CHANNEL_SECRET,
+                                      ANSHIN_LINE_CHANNEL_ACCESS_TOKEN=ACCESS_TOKEN, ANSHIN_LINE_API=api.base,
+                                      ANSHIN_HOST="127.0.0.1", ANSHIN_PORT=str(port), ANSHIN_CAMPAIGNS="spring2027",
+                                      ANSHIN_LINE_BASIC_ID="@anshin")
+        early = await read_until(process.stderr, b"webhook on")
+        api.fail("replyMessage", 500)  # the error paths log too: a retried 5xx, a refused reply, a refused leave
+        api.fail("replyMessage", 400, times=1)
+        api.fail("leaveGroup", 403)
+        async with aiohttp.ClientSession() as client:
+            for _ in range(100):
+                try:
+                    async with client.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            for event in line_script():
+                raw = encode(body(event))
+                async with client.post(url, data=raw, headers={"X-Line-Signature": sign(raw),
+                                                               "User-Agent": "CanaryAgent"}) as response:
+                    statuses.append(response.status)
+            forged = encode(body(*line_script()[:2]))
+            bad: list[tuple[bytes, dict[str, str]]] = [
+                (forged, {"X-Line-Signature": "CanarySignatureGuess"}), (forged, {}),
+                (b"CanaryText is not JSON", {"X-Line-Signature": sign(b"CanaryText is not JSON")}),
+                (b'{"CanaryKey": "' + LINE_USER.encode() + b'"}', {"X-Line-Signature": sign(
+                    b'{"CanaryKey": "' + LINE_USER.encode() + b'"}')}),
+                (b'{"events": "CanaryText"}', {"X-Line-Signature": sign(b'{"events": "CanaryText"}')}),
+                (b'{"CanaryText": "' + b"x" * (1 << 20) + b'"}', {"X-Line-Signature": "CanaryBigBody"}),
+            ]
+            for raw, headers in bad:
+                async with client.post(url + "?CanaryQuery=1", data=raw,
+                                       headers={"Content-Type": "application/json", **headers}) as response:
+                    statuses.append(response.status)
+                    assert "Traceback" not in await response.text()
+            async with client.get(f"http://127.0.0.1:{port}/CanaryPath/{LINE_USER}") as response:
+                statuses.append(response.status)
+            async with client.get(f"http://127.0.0.1:{port}/metrics") as response:
+                sandbox.outputs["metrics"] = await response.text()
+        code = await sandbox.finish(process, stop=signal.SIGTERM, early_stderr=early)
+    finally:
+        await api.stop()
+    assert code == 0, sandbox.outputs.get("stderr")
+    assert statuses[:len(line_script())] == [200] * len(line_script())
+    assert sorted(statuses[len(line_script()):]) == [400, 400, 400, 401, 401, 404, 413]
+    assert len(api.replies()) >= 8, "the bot answered"
+    assert "anshin_starts_total" in sandbox.outputs["metrics"]
+    assert api.problems() == []
+    assert_nothing_kept(sandbox)
+
+
+def test_the_line_canaries_are_looked_for() -> None:
+    assert findings({"stderr": f"reply to {LINE_USER}"}) == [f"stderr: {LINE_USER}"]
+    assert findings({"stderr": "token CanaryReplyToken0001"}) != []
+    assert findings({"stderr": "event 01CANARY000000000000000001"}) != []
 
 
 # --- controls: the search can fail ---------------------------------------------------------------------------

@@ -89,7 +89,8 @@ def test_shared_ptb_keyboard_is_the_keyboard_ptb_would_send(fixture_engine: Engi
 
 def test_answers_are_read_without_building_a_response_class_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """pydantic keeps ``Response[Message]`` only weakly; without ``RESPONSE_TYPES`` every answer after a garbage
-    collection built the class again (a fifth of a webhook worker's CPU)."""
+    collection built the class again (a fifth of a webhook worker's CPU). Each is built at most once, when the
+    first answer to its method comes."""
     built: list[str] = []
     create = pydantic_generics.create_generic_submodel
 
@@ -100,12 +101,16 @@ def test_answers_are_read_without_building_a_response_class_each_time(monkeypatc
     monkeypatch.setattr(pydantic_generics, "create_generic_submodel", counting)
     session, bot = AnshinSession(), Bot(TOKEN)
     me = {"id": 1, "is_bot": True, "first_name": "Anshin", "username": "anshin_bot"}
-    for _ in range(20):  # answers Anshin reads (the others are not built at all, see below)
+    first: list[str] = []
+    for round_ in range(20):  # answers Anshin reads (the others are not built at all, see below)
         calls: list[tuple[Any, Any]] = [(GetMe(), me), (GetUpdates(), []), (DeleteWebhook(), True)]
         for method, result in calls:
             session.check_response(bot, method, 200, json.dumps({"ok": True, "result": result}))
         gc.collect()
-    assert built == [] and len(RESPONSE_TYPES) == 10
+        if round_ == 0:
+            first = list(built)
+    assert len(first) <= 3 and built == first
+    assert {GetMe, GetUpdates, DeleteWebhook} <= set(RESPONSE_TYPES)
 
 
 def test_answers_whose_result_is_never_read_are_checked_but_not_built() -> None:

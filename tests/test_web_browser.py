@@ -8,7 +8,6 @@ request, and saves screenshots under artifacts/ (not compared pixel by pixel). W
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from aiohttp import web
 
 from bot.channels.web.app import create_app, start_web
 from bot.engine import Engine
+from tests.system import require
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -27,13 +27,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI must install it (.ci/run: apt-get install chromium; pip install '.[test]')",
-                    pytrace=False)
-    pytest.skip(reason)
 
 
 class Servers:
@@ -72,12 +65,8 @@ class Servers:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[test]')")
+    require(CHROMIUM.exists(), "chromium", "the web chat's browser tests")
+    from playwright.sync_api import sync_playwright  # a test dependency: pip install -e '.[test]'
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield chromium

@@ -3,7 +3,6 @@ environment, errors as one line with an exit code, and the event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import os
@@ -22,8 +21,9 @@ if TYPE_CHECKING:
     from bot.metrics import ReachMetrics
 
 __all__ = [
-    "EXIT_CONFIG", "EXIT_PROBLEMS", "ConfigError", "default_root", "engine_for", "main", "reach_metrics", "root_option",
-    "run_async", "setting", "settle_heap", "url_setting", "utf8_streams",
+    "EXIT_CONFIG", "EXIT_PROBLEMS", "ConfigError", "address_in_use", "content_root", "default_root", "engine_for",
+    "listen_address", "locale_setting", "main", "reach_metrics", "root_option", "run_async", "setting", "settle_heap",
+    "url_setting", "utf8_streams",
 ]
 
 EXIT_PROBLEMS = 1
@@ -49,17 +49,31 @@ root_option = click.option(
 )
 
 
+def content_root(root: Path | None) -> Path:
+    """The content directory to serve: ``--root``, else ANSHIN_CONTENT, else the project or installed copy. One
+    that holds no flows/ is a configuration mistake, told in one line with its fix."""
+    chosen = root or default_root()
+    if not (chosen / "flows").is_dir():
+        origin = "--root" if root else "ANSHIN_CONTENT" if os.environ.get("ANSHIN_CONTENT") else "the content folder"
+        raise ConfigError(f"{origin} {str(chosen)!r} has no flows/ folder: pass --root DIR or set ANSHIN_CONTENT "
+                          "to a folder holding flows/ and locales/")
+    return chosen
+
+
 def engine_for(root: Path | None, clock: datetime | None = None) -> Engine:
+    chosen = content_root(root)
     try:
-        return Engine(load_content(root or default_root()), clock=(lambda: clock) if clock else None,
-                      spring=spring_periods())
+        return Engine(load_content(chosen), clock=(lambda: clock) if clock else None, spring=spring_periods())
     except ContentError as error:
         raise click.ClickException(str(error)) from None
 
 
 def run_async(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` on uvloop where it is installed (Linux and macOS; aiogram's own "fast" choice): the
-    event loop and its sockets in C, a tenth less CPU per webhook update."""
+    event loop and its sockets in C, a tenth less CPU per webhook update. Imported here: the commands that run no
+    event loop (simulate, chat, check) start faster without asyncio."""
+    import asyncio
+
     try:
         import uvloop
     except ImportError:
@@ -137,6 +151,40 @@ def setting(name: str, default: str | None = None) -> str:
     if default is None:
         raise ConfigError(f"{name} is not set; see env.example and `anshin --help`")
     return default
+
+
+def locale_setting(engine: Engine) -> str | None:
+    """ANSHIN_LOCALE: the language for users whose app sends none (and setup's default texts), if set."""
+    value = os.environ.get("ANSHIN_LOCALE", "").strip()
+    if value and value not in engine.locales:
+        raise ConfigError(f"ANSHIN_LOCALE={value!r} is not a shipped language; use one of {', '.join(engine.locales)}")
+    return value or None
+
+
+def listen_address(host: str | None = None, port: int | None = None) -> tuple[str, int]:
+    """Where a server listens: the options given, else ANSHIN_HOST / ANSHIN_PORT, else 127.0.0.1:8080."""
+    chosen_host = host or setting("ANSHIN_HOST", "127.0.0.1")
+    if port is not None:
+        return chosen_host, port
+    text = setting("ANSHIN_PORT", "8080")
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ConfigError(f"ANSHIN_PORT={text!r} is not a port number (1-65535; 0 picks a free one)")
+    return chosen_host, int(text)
+
+
+def address_in_use(error: OSError, host: str, port: int, options: bool = True) -> ConfigError | None:
+    """The one-line error for a port another program holds (or an address this machine cannot listen on), naming
+    the options (``options``) and settings that choose another; None for any other failure."""
+    import errno
+
+    port_fix, address_fix = ("--port or ANSHIN_PORT", "--host/--port or ANSHIN_HOST/ANSHIN_PORT") if options else (
+        "ANSHIN_PORT", "ANSHIN_HOST/ANSHIN_PORT")
+    if error.errno == errno.EADDRINUSE:
+        return ConfigError(f"{host}:{port} is in use by another program: choose another port with {port_fix}, "
+                           "or stop the other program")
+    if error.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+        return ConfigError(f"cannot listen on {host}:{port} ({error.strerror}): choose another with {address_fix}")
+    return None
 
 
 def url_setting(name: str, default: str | None = None) -> str:

@@ -12,8 +12,13 @@ from bot.cli.base import ConfigError, default_root, main, root_option, utf8_stre
 __all__ = ["link", "report"]
 
 
-@main.command(help="Print a campaign's Telegram deep link and web chat link; --qr writes an A4 poster (.png/.svg).")
+@main.command(help="Print a campaign's Telegram deep link (or, with --channel line, its LINE links) and web chat link; "
+              "--qr writes an A4 poster (.png/.svg).")
 @root_option
+@click.option("--channel", type=click.Choice(["telegram", "line"]), default="telegram", show_default=True,
+              help="The messenger the poster's QR code opens.")
+@click.option("--line-id", default=None, help="The LINE official account's id, e.g. @anshin "
+              "(default: $ANSHIN_LINE_BASIC_ID).")
 @click.option("--campaign", required=True, help="Campaign code, letters, digits and _ (e.g. spring2027).")
 @click.option("--audience", required=True, type=click.Choice(["parent", "teen", "school"]),
               help="Who the poster is for: the link opens that audience's menu.")
@@ -22,12 +27,15 @@ __all__ = ["link", "report"]
               help="Write a printable A4 poster with the QR code: poster.png or poster.svg.")
 @click.option("--bot-username", default=None, help="The bot's Telegram username (default: $ANSHIN_BOT_USERNAME).")
 @click.option("--web-url", default=None, help="Base URL of the web chat (default: $ANSHIN_WEB_URL).")
-def link(root: Path | None, campaign: str, audience: str, lang: str, poster: Path | None,
-         bot_username: str | None, web_url: str | None) -> None:
+def link(root: Path | None, channel: str, line_id: str | None, campaign: str, audience: str, lang: str,
+         poster: Path | None, bot_username: str | None, web_url: str | None) -> None:
     from bot.i18n import Catalogs
     from bot.ops.links import LinkError, build_links
     from bot.ops.poster import PosterError, poster_text, write_poster
 
+    if channel == "line":
+        _line_links(root, line_id, campaign, audience, lang, poster, web_url)
+        return
     username = bot_username or os.environ.get("ANSHIN_BOT_USERNAME")
     if not username:
         raise ConfigError("no bot username: pass --bot-username NAME or set ANSHIN_BOT_USERNAME")
@@ -43,6 +51,35 @@ def link(root: Path | None, campaign: str, audience: str, lang: str, poster: Pat
     if poster is not None:
         try:
             write_poster(poster, links.telegram, poster_text(catalogs, lang, audience, links.telegram))
+        except PosterError as error:
+            raise ConfigError(str(error)) from None
+        click.echo(f"poster:   {poster}")
+
+
+def _line_links(root: Path | None, line_id: str | None, campaign: str, audience: str, lang: str,
+                poster: Path | None, web_url: str | None) -> None:
+    """``--channel line``: the add-friend link, the chat link with the campaign's text, and a poster of the latter."""
+    from bot.i18n import Catalogs
+    from bot.ops.links import LinkError, build_line_links, web_link
+    from bot.ops.poster import PosterError, poster_text, write_poster
+
+    account = line_id or os.environ.get("ANSHIN_LINE_BASIC_ID")
+    if not account:
+        raise ConfigError("no LINE account id: pass --line-id @ID or set ANSHIN_LINE_BASIC_ID")
+    catalogs = Catalogs.load((root or default_root()) / "locales")
+    web = web_url or os.environ.get("ANSHIN_WEB_URL")
+    try:
+        links = build_line_links(campaign, audience, lang, account, catalogs.locales)
+        web_chat = web_link(web, links.payload) if web else None
+    except LinkError as error:
+        raise ConfigError(str(error)) from None
+    click.echo(f"payload:  {links.payload}")
+    click.echo(f"line:     {links.chat}")
+    click.echo(f"friend:   {links.friend}")
+    click.echo(f"web:      {web_chat or '(no web chat URL: pass --web-url or set ANSHIN_WEB_URL)'}")
+    if poster is not None:
+        try:
+            write_poster(poster, links.chat, poster_text(catalogs, lang, audience, links.chat))
         except PosterError as error:
             raise ConfigError(str(error)) from None
         click.echo(f"poster:   {poster}")

@@ -12,21 +12,26 @@ import click
 from bot.cli.base import (
     EXIT_PROBLEMS,
     ConfigError,
+    address_in_use,
     default_root,
     engine_for,
+    listen_address,
     main,
     reach_metrics,
     root_option,
     utf8_streams,
 )
 from bot.engine import check_content, load_content
+from bot.engine.stamp import STAMP_FILE, write_stamp
 
 __all__ = ["chat", "check", "evaluate", "graph", "run", "serve", "simulate"]
 
 
 @main.command(help="Validate flows, services and catalogues; list every problem as file: path: problem.")
 @root_option
-def check(root: Path | None) -> None:
+@click.option("--stamp", is_flag=True, help=f"When there are no errors, write {STAMP_FILE}: start-up then skips the "
+              "checks that render every screen, as long as the content and the engine are unchanged.")
+def check(root: Path | None, stamp: bool) -> None:
     content = load_content(root or default_root())
     problems = check_content(content)
     errors = [p for p in problems if p.severity == "error"]
@@ -41,6 +46,15 @@ def check(root: Path | None) -> None:
     if errors:
         click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
         sys.exit(EXIT_PROBLEMS)
+    if stamp:
+        try:
+            write_stamp(content.root)
+            click.echo(f"stamp: {STAMP_FILE} written")
+        except OSError as error:
+            raise ConfigError(f"cannot write {STAMP_FILE}: {error.strerror}") from None
+    elif not content.stamped:
+        click.echo(f"note: {STAMP_FILE} is not current; `anshin check --stamp` lets start-up skip rendering "
+                   "every screen")
     click.echo(f"ok: no errors, {len(problems)} warning(s)")
 
 
@@ -67,14 +81,27 @@ def chat(root: Path | None, lang: str | None) -> None:
     sys.exit(run_console(engine, *utf8_streams(), language))
 
 
-@main.command(help="Run the bot: on Telegram when ANSHIN_TELEGRAM_TOKEN is set, otherwise the web chat on "
+@main.command(help="Run the bot: on Telegram when ANSHIN_TELEGRAM_TOKEN is set, on LINE when "
+              "ANSHIN_LINE_CHANNEL_SECRET and ANSHIN_LINE_CHANNEL_ACCESS_TOKEN are, otherwise the web chat on "
               "http://127.0.0.1:8080/ (or the terminal chat with --terminal).")
 @root_option
 @click.option("--lang", default=None, help="Language code for the terminal chat.")
 @click.option("--terminal", is_flag=True, help="Without a token, chat in this terminal instead of the web chat.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Web chat port.")
+@click.option("--port", default=None, type=click.IntRange(0, 65535),
+              help="Web chat port (default: $ANSHIN_PORT or 8080).")
 @click.pass_context
-def run(ctx: click.Context, root: Path | None, lang: str | None, terminal: bool, port: int) -> None:
+def run(ctx: click.Context, root: Path | None, lang: str | None, terminal: bool, port: int | None) -> None:
+    from bot.cli.line import line_configured
+
+    if line_configured():
+        if os.environ.get("ANSHIN_TELEGRAM_TOKEN"):
+            raise ConfigError("both ANSHIN_TELEGRAM_TOKEN and the LINE settings are set: run `anshin telegram` or "
+                              "`anshin line`, one medium per process")
+        line = main.get_command(ctx, "line")
+        if line is None:
+            raise click.ClickException("the LINE settings are set but this build has no LINE channel")
+        ctx.invoke(line, root=root)
+        return
     if os.environ.get("ANSHIN_TELEGRAM_TOKEN"):
         telegram = main.get_command(ctx, "telegram")
         if telegram is None:
@@ -92,13 +119,15 @@ def run(ctx: click.Context, root: Path | None, lang: str | None, terminal: bool,
 
 @main.command(help="Serve the web chat (one page and a JSON endpoint) on this machine.")
 @root_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free).")
+@click.option("--host", default=None, help="Address to listen on (default: $ANSHIN_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=click.IntRange(0, 65535),
+              help="Port (default: $ANSHIN_PORT or 8080; 0: any free).")
 @click.option("--exit-url", default=None,
               help="Where the quick-exit button goes (default: $ANSHIN_EXIT_URL or https://www.yahoo.co.jp/).")
-def serve(root: Path | None, host: str, port: int, exit_url: str | None) -> None:
+def serve(root: Path | None, host: str | None, port: int | None, exit_url: str | None) -> None:
     from bot.channels.web.app import DEFAULT_EXIT_URL, run_web
 
+    host, port = listen_address(host, port)
     target = exit_url or os.environ.get("ANSHIN_EXIT_URL") or DEFAULT_EXIT_URL
     if not target.startswith(("https://", "http://")):
         raise click.UsageError(f"--exit-url {target!r} must start with https://")
@@ -108,7 +137,11 @@ def serve(root: Path | None, host: str, port: int, exit_url: str | None) -> None
         click.echo(f"Anshin web chat: http://{shown}:{bound}/  (Ctrl-C to stop)", err=True)
 
     engine = engine_for(root)
-    sys.exit(run_web(engine, host, port, exit_url=target, ready=ready, metrics=reach_metrics(engine)))
+    try:
+        code = run_web(engine, host, port, exit_url=target, ready=ready, metrics=reach_metrics(engine))
+    except OSError as error:
+        raise address_in_use(error, host, port) or error from None
+    sys.exit(code)
 
 
 @main.command(help="Draw the flows from the compiled machine: mermaid text or SVG (needs graphviz's dot).")

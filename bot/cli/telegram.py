@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
 from types import ModuleType
 
@@ -11,7 +9,10 @@ import click
 
 from bot.cli.base import (
     ConfigError,
+    address_in_use,
     engine_for,
+    listen_address,
+    locale_setting,
     main,
     reach_metrics,
     root_option,
@@ -20,7 +21,6 @@ from bot.cli.base import (
     settle_heap,
     url_setting,
 )
-from bot.engine import Engine
 
 __all__ = ["telegram", "telegram_setup"]
 
@@ -49,13 +49,6 @@ def _telegram_token() -> str:
     return token
 
 
-def _telegram_locale(engine: Engine) -> str | None:
-    value = os.environ.get("ANSHIN_LOCALE", "").strip()
-    if value and value not in engine.locales:
-        raise ConfigError(f"ANSHIN_LOCALE={value!r} is not a shipped language; use one of {', '.join(engine.locales)}")
-    return value or None
-
-
 def _telegram_channel(framework: str) -> ModuleType:
     """bot.channels.telegram.aiogram_bot or ptb_bot: the same functions (run, create_bot, setup), the same bot."""
     from importlib import import_module
@@ -77,6 +70,7 @@ framework_option = click.option(
 @framework_option
 @click.pass_context
 def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: str = "aiogram") -> None:
+    import asyncio
     import re
     from urllib.parse import urlsplit
 
@@ -88,11 +82,9 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: st
         secret = setting("ANSHIN_WEBHOOK_SECRET")
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
             raise ConfigError("ANSHIN_WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
-        host, port_text = setting("ANSHIN_HOST", "127.0.0.1"), setting("ANSHIN_PORT", "8080")
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ConfigError(f"ANSHIN_PORT={port_text!r} is not a port number (1-65535)")
+        host, port = listen_address()
     engine = engine_for(root)
-    lang = _telegram_locale(engine)
+    lang = locale_setting(engine)
     from bot.channels.telegram.common import WebhookSettings
 
     channel = _telegram_channel(framework)
@@ -101,15 +93,19 @@ def telegram(ctx: click.Context, root: Path | None, webhook: bool, framework: st
     try:
         if webhook:
             path = urlsplit(url).path or "/"
-            click.echo(f"anshin telegram: webhook on {host}:{port_text}{path} ({framework}; SIGTERM or Ctrl-C stops)",
+            click.echo(f"anshin telegram: webhook on {host}:{port}{path} ({framework}; SIGTERM or Ctrl-C stops)",
                        err=True)
-            hook = WebhookSettings(url, secret, host, int(port_text), path)
+            hook = WebhookSettings(url, secret, host, port, path)
             run_async(channel.run(engine, token, api, lang, metrics, hook))
         else:
             click.echo(f"anshin telegram: polling ({framework}; SIGTERM or Ctrl-C stops)", err=True)
             run_async(channel.run(engine, token, api, lang, metrics))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
+    except OSError as error:
+        if webhook and (in_use := address_in_use(error, host, port, options=False)) is not None:
+            raise in_use from None
+        raise click.ClickException(f"telegram stopped: {type(error).__name__}") from None
     except Exception as error:  # one line, no traceback, nothing from an update
         raise click.ClickException(f"telegram stopped: {type(error).__name__}") from None
     click.echo("anshin telegram: stopped", err=True)
@@ -123,7 +119,7 @@ def telegram_setup(ctx: click.Context, root: Path | None) -> None:
 
     token, api = _telegram_token(), url_setting("ANSHIN_TELEGRAM_API", "https://api.telegram.org")
     engine = engine_for(root)
-    lang = _telegram_locale(engine)
+    lang = locale_setting(engine)
     framework = ctx.parent.params.get("framework", "aiogram") if ctx.parent else "aiogram"
     channel = _telegram_channel(framework)
 

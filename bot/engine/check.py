@@ -11,15 +11,20 @@ from babel.messages.plurals import PLURALS
 
 from bot.engine.ids import MAX_BUTTON_ID_BYTES
 from bot.engine.loader import EVENT_NAMES
-from bot.engine.machine import AUDIENCE_MENUS, HELP_SCREEN, START_SCREEN, FlowMachine
+from bot.engine.machine import AUDIENCE_HELP, AUDIENCE_MENUS, HELP_SCREEN, START_SCREEN, FlowMachine
 from bot.engine.model import Content, Node, Problem
-from bot.engine.render import JAPAN, SYSTEM_MESSAGES, Renderer
+from bot.engine.render import JAPAN, SHORT_SUFFIX, SYSTEM_MESSAGES, Renderer
 from bot.i18n import placeholders
 from bot.i18n.catalogs import PluralForms
 
-__all__ = ["REQUIRED_LOCALES", "check_content", "completeness"]
+__all__ = ["MAX_LABEL_CHARS", "MAX_QUICK_REPLIES", "REQUIRED_LOCALES", "check_content", "completeness", "label_length"]
 
-MAX_TEXT_CHARS = 4096  # Telegram's message limit
+MAX_TEXT_CHARS = 4096  # Telegram's message limit (LINE's is 5000)
+MAX_LABEL_CHARS = 20  # LINE: a quick reply's or a template's button label
+MAX_QUICK_REPLIES = 13  # LINE: buttons under one message
+# Buttons every screen may get besides its own (the way to a person, the menu).
+SYSTEM_LABELS = ("sys.btn.person", "sys.btn.home")
+OTHER_LINE_LIMITS = {"sys.line.btn.friend": MAX_LABEL_CHARS, "sys.line.menu": 14}  # 14: a rich menu's chat bar
 REFERRAL_PRESSES = 2
 STALE_AFTER = timedelta(days=365)
 REQUIRED_LOCALES = ("ja", "en")
@@ -29,8 +34,9 @@ PLURAL_SAMPLES = (*range(0, 1001), 1_000_000, 2_000_000, 10_000_000)
 SAMPLE_TIMES = (datetime(2026, 6, 3, 12, 0, tzinfo=JAPAN), datetime(2026, 6, 7, 3, 0, tzinfo=JAPAN))
 
 
-def check_content(content: Content, today: date | None = None) -> list[Problem]:
-    """All problems, errors and warnings, sorted by file and path."""
+def check_content(content: Content, today: date | None = None, rendered: bool = True) -> list[Problem]:
+    """All problems, errors and warnings, sorted by file and path. ``rendered=False`` leaves out rendering every
+    screen (text and button id limits), for content whose stamp says exactly this was checked with it."""
     problems = list(content.problems)
     nodes, start = content.nodes, content.start_file
     for required, why in ((START_SCREEN, "the first screen"), (HELP_SCREEN, "the help directory")):
@@ -46,10 +52,12 @@ def check_content(content: Content, today: date | None = None) -> list[Problem]:
     for node in nodes.values():
         problems.extend(_node_problems(node, content))
     problems.extend(_reachability(content))
+    problems.extend(_written_channel_problems(content))
     problems.extend(_service_problems(content, today or datetime.now(JAPAN).date()))
     problems.extend(_message_problems(content))
+    problems.extend(_label_problems(content))
     problems.extend(p for forms in content.catalogs.plural_forms for p in _plural_problems(forms))
-    if not problems or all(p.severity != "error" for p in problems):
+    if rendered and all(p.severity != "error" for p in problems):
         problems.extend(_rendered_problems(content))  # rendering needs sound content
     return sorted(set(problems))
 
@@ -88,6 +96,8 @@ def _edges(content: Content) -> dict[str, set[str]]:
         targets = {b.to for b in node.buttons if b.to in content.nodes}
         if HELP_SCREEN in content.nodes:
             targets.add(HELP_SCREEN)
+            if {"parent", "any"} & set(node.audience):  # a parent's "talk to a person" (machine.AUDIENCE_HELP)
+                targets |= {AUDIENCE_HELP["p"]} & set(content.nodes)
         if node.languages or key != START_SCREEN:
             targets |= menus if node.languages else ({START_SCREEN} & menus)
         edges[key] = targets - {key}
@@ -117,9 +127,25 @@ def _reachability(content: Content) -> list[Problem]:
     return problems
 
 
+def _written_channel_problems(content: Content) -> list[Problem]:
+    """Teenagers write more readily than they phone: a teen screen that names services names at least one that
+    answers in writing (a chat or LINE contact)."""
+    problems = []
+    for node in content.nodes.values():
+        services = [content.services[sid] for sid in node.referrals if sid in content.services]
+        if "teen" in node.audience and services and not any(service.written for service in services):
+            problems.append(Problem(node.file, f"{node.path}.referrals", "a teen screen names no service that answers "
+                                    "in writing; add a chat or LINE service that fits (see flows/services.yaml)"))
+    return problems
+
+
 def _service_problems(content: Content, today: date) -> list[Problem]:
     problems = []
     for service in content.services.values():
+        if any(span.days_known for span in service.open_spans) and service.closed is None:
+            problems.append(Problem(content.services_file, f"{service.path}.closed", "missing: a service with opening "
+                                    "hours must say on which days it is closed, e.g. closed: [holidays, 12-29..01-03] "
+                                    "(closed: [] if the reference says it also opens on holidays)"))
         if service.verified is not None and today - service.verified > STALE_AFTER:
             problems.append(Problem(content.services_file, f"{service.path}.verified",
                                     f"verified {service.verified.isoformat()}, more than 365 days ago; "
@@ -148,6 +174,8 @@ def _message_problems(content: Content) -> list[Problem]:
     # Texts the flows do not name (web page, posters, ...) are required too: every id of the default catalogue.
     origins = catalogs.origins.get(catalogs.default, {})
     for msgid, origin in origins.items():
+        if msgid.endswith(SHORT_SUFFIX):
+            continue  # a short form is written only where a locale's label is too long (_label_problems)
         used.setdefault(msgid, (origin.replace(f"/{catalogs.default}/", "/{locale}/", 1), msgid))
     for msgid, (file, path) in sorted(used.items()):
         if not msgid:
@@ -163,11 +191,60 @@ def _message_problems(content: Content) -> list[Problem]:
     return problems
 
 
+def label_length(text: str) -> int:
+    """A label's length as LINE counts it, in UTF-16 code units (an emoji outside the BMP counts 2): the
+    safe reading where the API says "characters"."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _label_problems(content: Content) -> list[Problem]:
+    """Every button label, in every locale, fits LINE's 20 characters: the label, or its short form
+    ``<msgid>.short`` where the catalogue writes one (a shorter wording, never a cut word)."""
+    catalogs = content.catalogs
+    labels: dict[str, tuple[str, str]] = {msgid: ("locales/{locale}/LC_MESSAGES/messages.po", msgid)
+                                          for msgid in SYSTEM_LABELS}
+    for node in content.nodes.values():
+        for button in node.buttons:
+            labels.setdefault(button.label, (node.file, f"{button.path}.label"))
+    problems = []
+    for msgid, (file, path) in sorted(labels.items()):
+        short_id = msgid + SHORT_SUFFIX
+        for locale in catalogs.locales:
+            if not catalogs.has(locale, msgid):
+                continue  # reported as missing
+            label = catalogs.gettext(locale, msgid)
+            where = file.replace("{locale}", locale)
+            if catalogs.has(locale, short_id):
+                short = catalogs.gettext(locale, short_id)
+                po = catalogs.origins.get(locale, {}).get(short_id, where)
+                if label_length(short) > MAX_LABEL_CHARS:
+                    problems.append(Problem(po, short_id, f"short form {short!r} is {label_length(short)} characters "
+                                            f"in locale {locale!r}, over LINE's {MAX_LABEL_CHARS}"))
+                elif placeholders(short) != placeholders(label):
+                    problems.append(Problem(po, short_id, f"short form in locale {locale!r}: placeholders differ "
+                                            "from the label's"))
+            elif label_length(label) > MAX_LABEL_CHARS:
+                problems.append(Problem(where, path, f"label {label!r} is {label_length(label)} characters in locale "
+                                        f"{locale!r}, over LINE's {MAX_LABEL_CHARS} for a button; write a shorter "
+                                        f"wording as {short_id!r} in locales/{locale}/LC_MESSAGES/*.po"))
+    for locale in catalogs.locales:
+        for msgid, limit in OTHER_LINE_LIMITS.items():
+            text = catalogs.gettext(locale, msgid)
+            if catalogs.has(locale, msgid) and label_length(text) > limit:
+                problems.append(Problem(f"locales/{locale}/LC_MESSAGES/messages.po", msgid,
+                                        f"{text!r} is {label_length(text)} characters, over LINE's {limit} here"))
+        name = catalogs.display_name(locale)
+        if label_length(name) > MAX_LABEL_CHARS:
+            problems.append(Problem(f"locales/{locale}/LC_MESSAGES/messages.po", "sys.language_name",
+                                    f"language name {name!r} is over LINE's {MAX_LABEL_CHARS} characters"))
+    return problems
+
+
 def required_message_ids(content: Content, locale: str) -> frozenset[str]:
     """What a complete catalogue for ``locale`` holds: every id of the default catalogue, every text the
     flows and the engine use, and the service texts that flows/services.yaml does not write in ``locale``."""
     catalogs = content.catalogs
-    ids = {*catalogs.message_ids(catalogs.default), *SYSTEM_MESSAGES}
+    ids = {*(i for i in catalogs.message_ids(catalogs.default) if not i.endswith(SHORT_SUFFIX)), *SYSTEM_MESSAGES}
     for node in content.nodes.values():
         ids.update((node.text, *(b.label for b in node.buttons)))
     for service in content.services.values():
@@ -237,11 +314,17 @@ def _rendered_problems(content: Content) -> list[Problem]:
     longest: dict[tuple[str, str, str], str] = {}  # the longest id per button, reported once
     machine = FlowMachine(content)
     for moment in SAMPLE_TIMES:
-        renderer = Renderer(content, machine, clock=lambda moment=moment: moment)  # type: ignore[misc]
+        # Lengths do not depend on the holiday table, which costs 0.1 s to build: never build it at start-up.
+        renderer = Renderer(content, machine, clock=lambda moment=moment: moment,  # type: ignore[misc]
+                            holiday=lambda day: False)
         for key, node in content.nodes.items():
             for locale in content.catalogs.locales:
                 for audience in ("t", "p", "s", "x"):
                     reply = renderer.screen(key, locale, audience)
+                    count = sum(len(row) for row in reply.buttons)
+                    if count > MAX_QUICK_REPLIES:
+                        problems.add(Problem(node.file, node.path, f"{count} buttons in locale {locale!r}, over "
+                                             f"LINE's {MAX_QUICK_REPLIES} under one message"))
                     if len(reply.text) > MAX_TEXT_CHARS:
                         problems.add(Problem(node.file, node.path, f"text is {len(reply.text)} characters in "
                                              f"locale {locale!r}, over Telegram's {MAX_TEXT_CHARS}"))

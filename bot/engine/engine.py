@@ -49,14 +49,14 @@ class Engine:
                  seasonal_first: Mapping[str, str] | None = None, spring: tuple[Period, ...] = ()) -> None:
         """``spring``: campaign periods (default none); inside one, each screen in ``seasonal_first`` puts
         the button to its target first (default ``{"parent.menu": "parent.first_phone"}``)."""
-        errors = [p for p in check_content(content) if p.severity == "error"]
+        errors = [p for p in check_content(content, rendered=not content.stamped) if p.severity == "error"]
         if errors:
             raise ContentError(errors)
         self.content = content
         self.machine = FlowMachine(content)
         first = SPRING_FIRST if seasonal_first is None else seasonal_first
         self.renderer = Renderer(content, self.machine, clock, first, spring)
-        self.router = router if router is not None else _default_router()
+        self._router = router  # the safety layer is built at the first typed message, not at start-up
         self.locales = content.catalogs.locales
 
     @classmethod
@@ -100,6 +100,12 @@ class Engine:
         if state.trigger == HOME:
             audience = audience.lower()  # going back to the menu is the user's choice to leave the crisis chain
         return self.renderer.screen(target, state.locale, audience)
+
+    @property
+    def router(self) -> TextRouter:
+        if self._router is None:
+            self._router = _default_router()
+        return self._router
 
     def _text(self, text: str, locale: str) -> Reply:
         routed = self.router(text)

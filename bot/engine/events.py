@@ -42,6 +42,13 @@ class Button:
     label: str
     id: str | None = None
     url: str | None = None
+    # The catalogue's short form of the label (``<msgid>.short``), where one is written: for media whose buttons
+    # hold few characters (LINE: 20). Not part of the simulator protocol.
+    short: str | None = None
+
+    @property
+    def short_label(self) -> str:
+        return self.short or self.label
 
     def to_json(self) -> dict[str, str]:
         if self.url is not None:

@@ -10,6 +10,7 @@ from typing import Any
 from bot.engine.model import (
     AUDIENCES,
     ButtonSpec,
+    ClosedDays,
     Contact,
     Content,
     Node,
@@ -17,6 +18,8 @@ from bot.engine.model import (
     Problem,
     Service,
 )
+from bot.engine.season import Period, parse_periods
+from bot.engine.stamp import is_stamped
 from bot.i18n import Catalogs
 from bot.yamlfile import YAMLError, safe_load
 
@@ -27,9 +30,10 @@ EVENT_NAMES = ("outdated", "media", "text", "help", "privacy", "cancel", "langua
 FLOW_KEYS = {"flow", "audience", "nodes", "events", "description"}
 NODE_KEYS = {"text", "buttons", "referrals", "audience", "languages", "note"}
 SERVICE_KEYS = {
-    "id", "name", "contacts", "hours", "open", "free", "anonymous", "audience", "emergency",
+    "id", "name", "contacts", "hours", "open", "closed", "free", "anonymous", "audience", "emergency",
     "when", "sources", "verified", "confidence", "notes",
 }
+HOLIDAYS = "holidays"  # in `closed:`, Japan's national holidays
 CONTACT_KINDS = {"phone", "short_code", "web", "line", "email", "chat"}
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -115,7 +119,8 @@ def load_content(root: Path, default_locale: str = "ja") -> Content:
             services.update(_services(data, _Reader(file, problems)))
         else:
             _flow(path.stem, data, _Reader(file, problems), nodes, events)
-    content = Content(root=root, nodes=nodes, services=services, events=events, catalogs=catalogs)
+    content = Content(root=root, nodes=nodes, services=services, events=events, catalogs=catalogs,
+                      stamped=not problems and is_stamped(root))
     content.problems.extend(problems)
     return content
 
@@ -240,6 +245,7 @@ def _services(data: Any, r: _Reader) -> dict[str, Service]:
             audience=r.audiences(spec.get("audience", []), f"{path}.audience"),
             emergency=bool(r.flag(spec.get("emergency", False), f"{path}.emergency")),
             open_always=open_always, open_spans=spans,
+            closed=_closed(spec["closed"], f"{path}.closed", r) if "closed" in spec else None,
             confidence=str(spec.get("confidence") or ""), path=path,
         )
     return services
@@ -256,16 +262,41 @@ def _opening(value: Any, path: str, r: _Reader) -> tuple[bool, tuple[OpenSpan, .
     spans = []
     for i, raw in enumerate(value):
         spath = f"{path}[{i}]"
-        span = r.mapping(raw, spath, {"days", "from", "to"})
-        days = r.strings(span.get("days"), f"{spath}.days")
+        # Weekdays, days of the month, or neither: hours the reference gives without confirming the days.
+        span = r.mapping(raw, spath, {"days", "dates", "from", "to"})
+        days = r.strings(span.get("days"), f"{spath}.days") if "days" in span else ()
         unknown = [d for d in days if d not in DAYS]
-        if unknown or not days:
+        if unknown or ("days" in span and not days):
             r.problem(f"{spath}.days", f"expected days from {', '.join(DAYS)}, got {list(days)!r}")
+            continue
+        dates = span.get("dates", [])
+        if not isinstance(dates, list) or not all(type(d) is int and 1 <= d <= 31 for d in dates):
+            r.problem(f"{spath}.dates", f"expected days of the month from 1 to 31, got {dates!r}")
             continue
         start, end = _clock(span.get("from"), f"{spath}.from", r), _clock(span.get("to"), f"{spath}.to", r)
         if start is not None and end is not None:
-            spans.append(OpenSpan(frozenset(DAYS[d] for d in days), start, end))
+            spans.append(OpenSpan(frozenset(DAYS[d] for d in days), start, end, frozenset(dates)))
     return False, tuple(spans)
+
+
+def _closed(value: Any, path: str, r: _Reader) -> ClosedDays:
+    """``[holidays, 12-29..01-03]``: national holidays and yearly breaks; ``[]``: open on holidays too."""
+    if not isinstance(value, list):
+        r.problem(path, f"expected a list of 'holidays' and periods MM-DD..MM-DD, got {_kind(value)}")
+        return ClosedDays()
+    holidays, periods = False, list[Period]()
+    for i, item in enumerate(value):
+        if item == HOLIDAYS:
+            holidays = True
+            continue
+        try:
+            found = parse_periods(item) if isinstance(item, str) else ()
+            if len(found) != 1:  # one period per item; not "off", not a comma list
+                raise ValueError(item)
+            periods.extend(found)
+        except ValueError:
+            r.problem(f"{path}[{i}]", f"expected 'holidays' or a period MM-DD..MM-DD (e.g. 12-29..01-03), got {item!r}")
+    return ClosedDays(holidays, tuple(periods))
 
 
 def _clock(value: Any, path: str, r: _Reader) -> time | None:

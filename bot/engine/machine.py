@@ -14,11 +14,14 @@ from transitions import Machine
 
 from bot.engine.model import Content, Node
 
-__all__ = ["AUDIENCE_MENUS", "AUDIENCE_STATES", "HELP_SCREEN", "START_SCREEN", "Cursor", "FlowMachine", "trigger_for"]
+__all__ = ["AUDIENCE_HELP", "AUDIENCE_MENUS", "AUDIENCE_STATES", "HELP_SCREEN", "START_SCREEN", "Cursor", "FlowMachine",
+           "trigger_for"]
 
 START_SCREEN = "start.menu"
 HELP_SCREEN = "help.menu"
 AUDIENCE_MENUS = {"t": "teen.menu", "p": "parent.menu", "s": "school.menu"}
+# "Talk to a person" leads an audience with its own help screen there (written for parents), else to help.menu.
+AUDIENCE_HELP = {"p": "parent.help"}
 STAY, PERSON, HOME = "@", "@person", "@home"
 # The audiences a button id may carry (upper case: inside a crisis reply chain).
 AUDIENCE_STATES = frozenset("tpsxTPSX")
@@ -56,6 +59,11 @@ class FlowMachine:
         if not self.screens:
             return
         self.machine.add_transition(STAY, "*", "=")
+        for code, help_screen in AUDIENCE_HELP.items():
+            if help_screen in self.screens and HELP_SCREEN in self.screens:
+                # From that help screen itself, the person button opens the whole directory.
+                sources: list[Any] = sorted(self.screens - {help_screen})
+                self.machine.add_transition(PERSON, sources, help_screen, conditions=[_audience_is(code)])
         if HELP_SCREEN in self.screens:
             self.machine.add_transition(PERSON, "*", HELP_SCREEN)
         if START_SCREEN in self.screens:

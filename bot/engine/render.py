@@ -8,15 +8,17 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.engine.closed import HolidayTest, closed_on, is_national_holiday
 from bot.engine.events import Button, Reply
 from bot.engine.ids import encode_button
 from bot.engine.machine import HELP_SCREEN, HOME, PERSON, START_SCREEN, FlowMachine, trigger_for
 from bot.engine.model import AUDIENCE_CODES, ButtonSpec, Content, Node, Service
 from bot.engine.season import Period, in_any
 
-__all__ = ["JAPAN", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
+__all__ = ["JAPAN", "SHORT_SUFFIX", "SYSTEM_MESSAGES", "Clock", "Renderer", "audience_after"]
 
 JAPAN = ZoneInfo("Asia/Tokyo")
+SHORT_SUFFIX = ".short"  # `<label msgid>.short`: a button label's short form, for media with small buttons (LINE)
 CACHE_SIZE = 2048
 _PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
 Clock = Callable[[], datetime]
@@ -24,10 +26,12 @@ CONTACT_ICONS = {"phone": "📞", "short_code": "📞", "web": "🌐", "chat": "
 # Message ids the engine itself uses; `anshin check` requires them in every locale like flow texts.
 SYSTEM_MESSAGES = (
     "sys.btn.person", "sys.btn.home", "sys.svc.free", "sys.svc.paid", "sys.svc.anonymous",
-    "sys.svc.open_now", "sys.svc.closed_now", "sys.svc.open_elsewhere", "sys.referrals", "sys.console.hint",
+    "sys.svc.open_now", "sys.svc.closed_now", "sys.svc.open_elsewhere", "sys.svc.written_elsewhere",
+    "sys.referrals", "sys.console.hint",
     "sys.language_name",
     "sys.tg.group", "sys.tg.btn.private", "sys.tg.description", "sys.tg.short_description",  # Telegram
     "sys.tg.cmd.start", "sys.tg.cmd.help", "sys.tg.cmd.language", "sys.tg.cmd.privacy",
+    "sys.line.group", "sys.line.btn.friend", "sys.line.menu",  # LINE
 )
 
 
@@ -40,14 +44,20 @@ def audience_after(node: Node, current: str) -> str:
 
 class Renderer:
     def __init__(self, content: Content, machine: FlowMachine, clock: Clock | None = None,
-                 seasonal_first: Mapping[str, str] | None = None, seasons: tuple[Period, ...] = ()) -> None:
+                 seasonal_first: Mapping[str, str] | None = None, seasons: tuple[Period, ...] = (),
+                 holiday: HolidayTest = is_national_holiday) -> None:
         self.content = content
         self.machine = machine
         self.clock: Clock = clock or (lambda: datetime.now(JAPAN))
+        self.holiday = holiday
         # Inside a campaign period (Japan's calendar), screen -> the target whose button goes first.
         self.seasonal_first = dict(seasonal_first or {}) if seasons else {}
         self.seasons = seasons
-        self._always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
+        # When every line a screen names is closed, the first line open at all hours is offered; and when every
+        # line there that answers in writing is closed, the first written one open at all hours (services.yaml order).
+        always_open = [s for s in content.services.values() if s.open_always and not s.emergency]
+        self._spoken_fallback = next((s for s in always_open if not s.written), None)
+        self._written_fallback = next((s for s in always_open if s.written), None)
         # Screens whose cards say "open now" or "closed now": they change with the minute, the rest with the day.
         self._timed = frozenset(key for key, node in content.nodes.items() if any(
             service.open_spans and not service.open_always
@@ -81,8 +91,9 @@ class Renderer:
             cards = self.cards(referrals, locale, now)
             parts.insert(0, cards) if crisis else parts.append(cards)
         rows: list[tuple[Button, ...]] = [
-            (Button(gettext(locale, b.label), url=b.url),) if b.url is not None
-            else (Button(gettext(locale, b.label), self._id(locale, audience, node, b.to or "")),)
+            (Button(gettext(locale, b.label), url=b.url, short=self._short(locale, b.label)),) if b.url is not None
+            else (Button(gettext(locale, b.label), self._id(locale, audience, node, b.to or ""),
+                         short=self._short(locale, b.label)),)
             for b in self._buttons(node, now)
         ]
         if node.languages:
@@ -91,9 +102,11 @@ class Renderer:
             rows.extend(tuple(choices[i:i + 2]) for i in range(0, len(choices), 2))
         system: list[Button] = []
         if key != HELP_SCREEN and HELP_SCREEN in self.content.nodes:
-            system.append(Button(gettext(locale, "sys.btn.person"), encode_button(locale, audience, key, PERSON)))
+            system.append(Button(gettext(locale, "sys.btn.person"), encode_button(locale, audience, key, PERSON),
+                                 short=self._short(locale, "sys.btn.person")))
         if key != START_SCREEN:
-            system.append(Button(gettext(locale, "sys.btn.home"), encode_button(locale, audience, key, HOME)))
+            system.append(Button(gettext(locale, "sys.btn.home"), encode_button(locale, audience, key, HOME),
+                                 short=self._short(locale, "sys.btn.home")))
         if system:
             # In a crisis the way to a person comes before anything else on the screen.
             rows.insert(0, tuple(system[:1])) if crisis else rows.append(tuple(system))
@@ -109,26 +122,36 @@ class Renderer:
             return node.buttons
         return (*(b for b in node.buttons if b.to == first), *(b for b in node.buttons if b.to != first))
 
+    def _short(self, locale: str, msgid: str) -> str | None:
+        """The label's short form in this locale (``<msgid>.short``), where the catalogue writes one."""
+        short = msgid + SHORT_SUFFIX
+        return self.content.catalogs.gettext(locale, short) if self.content.catalogs.has(locale, short) else None
+
     @staticmethod
     def _id(locale: str, audience: str, node: Node, target: str) -> str:
         return encode_button(locale, audience, node.key, trigger_for(node, target))
 
     def cards(self, service_ids: tuple[str, ...], locale: str, now: datetime) -> str:
         gettext = self.content.catalogs.gettext
-        cards, any_closed, any_open = [], False, False
+        cards, any_closed, any_open, written = [], False, False, []
         for sid in service_ids:
             service = self.content.services[sid]
-            is_open = _is_open(service, now)
+            is_open = _is_open(service, now, self.holiday)
             any_closed |= is_open is False
             any_open |= is_open is True or service.open_always
+            if service.written:
+                written.append(is_open is False)
             cards.append(self._card(service, locale, is_open))
         text = gettext(locale, "sys.referrals") + "\n" + "\n\n".join(cards)
-        if any_closed and not any_open and self._always_open:
-            fallback = self._always_open[0]
-            line = gettext(locale, "sys.svc.open_elsewhere").replace("{service}", self.service_name(fallback, locale))
-            text += "\n\n" + line
-            text += "\n" + "\n".join(self._contact_lines(fallback))
+        if any_closed and not any_open and self._spoken_fallback is not None:
+            text += self._fallback("sys.svc.open_elsewhere", self._spoken_fallback, locale)
+        if written and all(written) and self._written_fallback is not None:
+            text += self._fallback("sys.svc.written_elsewhere", self._written_fallback, locale)
         return text
+
+    def _fallback(self, msgid: str, service: Service, locale: str) -> str:
+        line = self.content.catalogs.gettext(locale, msgid).replace("{service}", self.service_name(service, locale))
+        return "\n\n" + line + "\n" + "\n".join(self._contact_lines(service))
 
     def service_text(self, service: Service, field_name: str, locale: str) -> str:
         """A service's name, hours or when-to-call: from the catalogue (``svc.<id>.<field>``, how locales
@@ -168,9 +191,15 @@ class Renderer:
         return [f"{CONTACT_ICONS.get(c.kind, '•')} {c.value}" for c in service.contacts]
 
 
-def _is_open(service: Service, now: datetime) -> bool | None:
-    """Open now (Japan time) where the reference gives exact hours; None where it does not."""
+def _is_open(service: Service, now: datetime, holiday: HolidayTest = is_national_holiday) -> bool | None:
+    """Open now (``now`` in Japan time) where the reference gives exact hours and days; closed outside the hours,
+    on its breaks, and on national holidays for a service closed then; None where the reference does not say."""
     if service.open_always or not service.open_spans:
         return None
-    moment = now.time()
-    return any(now.weekday() in span.days and span.start <= moment <= span.end for span in service.open_spans)
+    if not any(span.within(now) for span in service.open_spans):
+        return False
+    if closed_on(service.closed, now.date(), holiday):
+        return False
+    if any(span.on(now) for span in service.open_spans):
+        return True
+    return None if any(not span.days_known for span in service.open_spans if span.within(now)) else False

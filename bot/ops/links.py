@@ -10,17 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from bot.engine.ids import MAX_PAYLOAD_CHARS, parse_payload
 
-__all__ = ["AUDIENCES", "CampaignLinks", "LinkError", "build_links", "build_payload", "check_bot_username"]
+__all__ = ["AUDIENCES", "CampaignLinks", "LineLinks", "LinkError", "build_line_links", "build_links", "build_payload",
+           "check_bot_username", "check_line_id", "line_friend_link", "web_link"]
 
 AUDIENCES: dict[str, str] = {"teen": "t", "parent": "p", "school": "s"}
 # "-" separates the payload's fields; parse_payload accepts "_" inside the campaign field.
 CAMPAIGN = re.compile(r"^[A-Za-z0-9_]+$")
 # Telegram: 5-32 characters, letters, digits and "_", a bot's name ends in "bot".
 BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,28}bot$", re.IGNORECASE)
+# LINE: an official account's basic id (@ and 8 characters) or premium id (@ and up to 18 of a-z 0-9 . _ -).
+LINE_ID = re.compile(r"^@[a-z0-9._-]{1,40}$", re.IGNORECASE)
 
 
 class LinkError(ValueError):
@@ -67,6 +70,35 @@ def check_bot_username(name: str) -> str:
     return bare
 
 
+def check_line_id(value: str) -> str:
+    """An official account's id with its ``@`` (``@anshin``); a typo fails here and not on a poster."""
+    line_id = value if value.startswith("@") else f"@{value}"
+    if not LINE_ID.match(line_id):
+        raise LinkError(f"LINE id {value!r} is not an official account id such as @anshin")
+    return line_id
+
+
+def line_friend_link(line_id: str) -> str:
+    """LINE's add-friend link: opens the account's profile with an "Add friend" button."""
+    return f"https://line.me/R/ti/p/{check_line_id(line_id)}"
+
+
+@dataclass(frozen=True)
+class LineLinks:
+    payload: str
+    friend: str  # add the account as a friend (a follow event: the start screen)
+    chat: str  # open the chat with ``/start <payload>`` typed in: the audience's menu, counted for the campaign
+
+
+def build_line_links(campaign: str, audience: str, lang: str, line_id: str,
+                     locales: Iterable[str] | None = None) -> LineLinks:
+    """The LINE links of a campaign: ``oaMessage`` opens the chat with the campaign's text ready to send."""
+    payload = build_payload(campaign, audience, lang, locales)
+    account = check_line_id(line_id)
+    chat = f"https://line.me/R/oaMessage/{account}/?{quote('/start ' + payload, safe='')}"
+    return LineLinks(payload, line_friend_link(account), chat)
+
+
 def _check_web_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
@@ -74,9 +106,14 @@ def _check_web_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def web_link(web_url: str, payload: str) -> str:
+    """The web chat link that opens the payload's menu."""
+    return f"{_check_web_url(web_url)}/?start={payload}"
+
+
 def build_links(campaign: str, audience: str, lang: str, bot_username: str, web_url: str | None = None,
                 locales: Iterable[str] | None = None) -> CampaignLinks:
     payload = build_payload(campaign, audience, lang, locales)
     telegram = f"https://t.me/{check_bot_username(bot_username)}?start={payload}"
-    web = f"{_check_web_url(web_url)}/?start={payload}" if web_url else None
+    web = web_link(web_url, payload) if web_url else None
     return CampaignLinks(payload, telegram, web)

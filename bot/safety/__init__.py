@@ -13,8 +13,29 @@ answer alone. `import bot.safety` loads no model.
 
 from __future__ import annotations
 
-from bot.safety.classify import Assessment, assess
-from bot.safety.embedder import rules_only
-from bot.safety.lexicon import normalise
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.safety.classify import Assessment, assess
+    from bot.safety.embedder import rules_only
+    from bot.safety.lexicon import normalise
 
 __all__ = ["Assessment", "assess", "normalise", "rules_only"]
+
+
+def __getattr__(name: str) -> Any:
+    """Build the rules only when they are first used: ``bot.safety.categories`` (read by the metrics) must not
+    pay for compiling thousands of terms in a process that never reads text."""
+    if name in ("Assessment", "assess"):
+        from bot.safety import classify
+
+        return getattr(classify, name)
+    if name == "normalise":
+        from bot.safety.lexicon import normalise
+
+        return normalise
+    if name == "rules_only":
+        from bot.safety.embedder import rules_only
+
+        return rules_only
+    raise AttributeError(f"module 'bot.safety' has no attribute {name!r}")

@@ -41,6 +41,7 @@ class Request:
 @dataclass
 class FakeBotAPI:
     requests: list[Request] = field(default_factory=list)
+    crashes: list[str] = field(default_factory=list)  # the fake's own failures: a broken test setup, not the bot
     base: str = ""
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _failures: dict[str, list[tuple[int | str, float | None]]] = field(default_factory=dict)
@@ -89,7 +90,8 @@ class FakeBotAPI:
         return [r for r in self.requests if r.method in methods]
 
     def problems(self) -> list[str]:
-        return [f"{r.method}: {p}" for r in self.requests for p in r.problems]
+        return [*(f"fake Bot API failed: {c}" for c in self.crashes),
+                *(f"{r.method}: {p}" for r in self.requests for p in r.problems)]
 
     def pending(self) -> int:
         return len(self._updates)
@@ -97,6 +99,8 @@ class FakeBotAPI:
     async def wait_for(self, method: str, count: int, timeout: float = 5.0) -> list[Request]:
         deadline = time.monotonic() + timeout
         while len(self.calls(method)) < count:
+            if self.crashes:
+                raise AssertionError(f"the fake Bot API failed: {self.crashes[0]}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{method} called {len(self.calls(method))} times, expected {count}")
             await asyncio.sleep(0.01)
@@ -104,6 +108,16 @@ class FakeBotAPI:
 
     # serving -----------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
+        """Answer as the Bot API would; if the fake itself fails (a bug, a missing spec), record why and answer
+        500, so that waiting tests fail at once naming the cause (``wait_for``, the harness's waits)."""
+        try:
+            return await self._answer(request)
+        except Exception as error:
+            self.crashes.append(f"{request.match_info['method']}: {type(error).__name__}: {error}")
+            return web.json_response({"ok": False, "error_code": 500, "description": "fake Bot API failed"},
+                                     status=500)
+
+    async def _answer(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if request.content_type == "application/json":
             # As the Bot API reads a JSON body: values keep their JSON types, so an object sent as a string

@@ -40,9 +40,13 @@ class Harness(Protocol):
     async def post(self, body: bytes, secret: str | None) -> int: ...
 
 
-async def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+async def _until(api: FakeBotAPI, condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Wait for ``condition``; fail at once, with the reason, if the fake Bot API itself broke (a test fails fast
+    and says why, rather than after ten seconds of waiting for calls that cannot come)."""
     deadline = time.monotonic() + timeout
     while not condition():
+        if api.crashes:
+            raise AssertionError(f"{what}: the fake Bot API failed: {api.crashes[0]}")
         if time.monotonic() > deadline:
             raise TimeoutError(what)
         await asyncio.sleep(0.005)
@@ -68,7 +72,7 @@ class AiogramPolling:
         self.dispatcher.feed_update = counted  # type: ignore[method-assign]
         bot = create_bot(TOKEN, self.api.base, retry=FAST_RETRY)
         self.task = asyncio.create_task(poll(self.dispatcher, bot, handle_signals=False, timeout=1))
-        await _until(lambda: bool(self.api.calls("getUpdates")) or self.task.done(), "polling did not start")
+        await _until(self.api, lambda: bool(self.api.calls("getUpdates")) or self.task.done(), "polling did not start")
 
     async def stop(self) -> None:
         if not self.task.done():
@@ -79,7 +83,7 @@ class AiogramPolling:
         update_id = update["update_id"]
         expected = self.done[update_id] + 1
         self.api.push(update)
-        await _until(lambda: self.done[update_id] >= expected, "update not handled")
+        await _until(self.api, lambda: self.done[update_id] >= expected, "update not handled")
         return 200
 
     async def post(self, body: bytes, secret: str | None) -> int:
@@ -139,7 +143,7 @@ class PtbPolling:
         self.application.add_handler(TypeHandler(Update, self._count), group=99)
         self.stopped = asyncio.Event()
         self.task = asyncio.create_task(ptb.poll(self.application, self.stopped, handle_signals=False, timeout=1))
-        await _until(lambda: bool(self.api.calls("getUpdates")) or self.task.done(), "polling did not start")
+        await _until(self.api, lambda: bool(self.api.calls("getUpdates")) or self.task.done(), "polling did not start")
 
     async def stop(self) -> None:
         self.stopped.set()
@@ -149,7 +153,7 @@ class PtbPolling:
         update_id = update["update_id"]
         expected = self.done[update_id] + 1
         self.api.push(update)
-        await _until(lambda: self.done[update_id] >= expected, "update not handled")
+        await _until(self.api, lambda: self.done[update_id] >= expected, "update not handled")
         return 200
 
     async def post(self, body: bytes, secret: str | None) -> int:

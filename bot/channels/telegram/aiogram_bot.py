@@ -7,6 +7,10 @@ own loggers are filtered so that no update content, id or name reaches a log lin
 
 from __future__ import annotations
 
+# isort: off
+from bot.channels.telegram import aiogram_types  # noqa: F401  (first: aiogram's types built when used)
+# isort: on
+
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable

@@ -10,6 +10,10 @@ kept beside them.
 
 from __future__ import annotations
 
+# isort: off
+from bot.channels.telegram import aiogram_types  # noqa: F401  (first: aiogram's types built when used)
+# isort: on
+
 import json
 from collections.abc import Callable
 from http import HTTPStatus
@@ -19,20 +23,7 @@ from aiogram import Bot
 from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteWebhook,
-    EditMessageText,
-    GetMe,
-    GetUpdates,
-    Response,
-    SendMessage,
-    SetMyCommands,
-    SetMyDescription,
-    SetMyShortDescription,
-    SetWebhook,
-    TelegramMethod,
-)
+from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, TelegramObject
 from aiohttp import ClientError, ClientTimeout
@@ -48,10 +39,9 @@ SHARED_FIELDS: dict[str, type[TelegramObject]] = {
 }
 # aiogram reads every answer as ``Response[method.__returning__]``; pydantic keeps such parametrised classes
 # only in a WeakValueDictionary, so once the garbage collector frees one the next answer builds the class
-# again (a fifth of a webhook worker's CPU). Holding the ones Anshin's calls need makes each a one-time cost.
-RESPONSE_TYPES = tuple(Response[method.__returning__] for method in (  # type: ignore[name-defined]
-    SendMessage, EditMessageText, AnswerCallbackQuery, GetMe, GetUpdates, SetWebhook, DeleteWebhook,
-    SetMyCommands, SetMyDescription, SetMyShortDescription))
+# again (a fifth of a webhook worker's CPU). Each one is held here from its first answer on: a one-time cost,
+# paid only for the calls a process makes (a webhook worker never builds getUpdates' list of Update).
+RESPONSE_TYPES: dict[type[TelegramMethod[Any]], type[Response[Any]]] = {}
 _MAX_CACHED = 8192  # more distinct keyboards than the content has: a safety bound, not a tuning knob
 JSON_HEADERS = {"Content-Type": "application/json"}
 # Calls whose result Anshin never reads. Their answers are still checked (ok, or the error and retry_after they
@@ -119,6 +109,9 @@ class AnshinSession(AiohttpSession):
                        content: str) -> Response[TelegramType]:
         """aiogram's check, except that a successful answer to a call in ``UNREAD_RESULTS`` returns no result,
         and the updates of a ``getUpdates`` answer are trimmed to what Anshin reads before they are built."""
+        kind = type(method)
+        if kind not in RESPONSE_TYPES:
+            RESPONSE_TYPES[kind] = Response[method.__returning__]  # type: ignore[name-defined]
         if method.__api_method__ == "getUpdates" and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
             content = trim_updates_answer(content)
         if method.__api_method__ in UNREAD_RESULTS and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:

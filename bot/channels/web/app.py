@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.protocol import encode_replies, replies_for
+from bot.channels.server import HEALTH_PATH
 from bot.channels.web.guard import SERVER_LOG, AccessLog, Limits, RateLimiter, ScrubFilter, security_headers
 from bot.engine import Engine
 from bot.metrics import ReachMetrics, metrics_handler
@@ -34,7 +35,7 @@ UI_MESSAGES = (
 )
 _FILES = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
           "/app.css": ("app.css", "text/css")}
-_API = ("/api/event", "/api/ui", "/metrics")
+_API = ("/api/event", "/api/ui", "/metrics", HEALTH_PATH)
 _SCRIPTS = frozenset(("Hans", "Hant", "Latn", "Cyrl", "Arab", "Deva", "Jpan", "Kore"))
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ENGINE: web.AppKey[Engine] = web.AppKey("engine", Engine)
@@ -125,6 +126,11 @@ def html_lang(locale: str) -> str:
     return "-".join([language, *keep])
 
 
+async def _health(request: web.Request) -> web.Response:
+    """200 once the chat is serving: for a load balancer, and for measuring start-up (tests/bench/startup.py)."""
+    return web.Response(text="ok")
+
+
 def _static(body: bytes, content_type: str) -> Handler:
     async def serve(request: web.Request) -> web.Response:
         return web.Response(body=body, content_type=content_type, charset="utf-8")
@@ -150,6 +156,7 @@ def create_app(engine: Engine, limits: Limits | None = None, exit_url: str = DEF
         app.router.add_get(path, _static((STATIC / name).read_bytes(), content_type))
     app.router.add_post("/api/event", _event)
     app.router.add_get("/api/ui", _ui)
+    app.router.add_get(HEALTH_PATH, _health)
     if metrics is not None:  # reach counters, labels from fixed sets only (bot/metrics.py)
         app[METRICS] = metrics
         app.router.add_get("/metrics", metrics_handler(metrics))
