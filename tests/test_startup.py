@@ -152,3 +152,24 @@ def test_a_line_port_in_use_is_one_line_with_the_fix(taken_port: int) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(errors) == 1 and f"{taken_port} is in use" in errors[0], done.stderr
     assert "choose another port with ANSHIN_PORT" in errors[0]
+
+
+def test_collection_is_off_while_starting_and_back_on_after(shipped_copy: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() turns the garbage collector off while a command starts (settle_heap() turns it back on before serving);
+    a command that ends, in-process as here, leaves it on."""
+    import gc
+
+    import bot.engine.loader as loader
+
+    seen: list[bool] = []
+
+    def watching(root: Path) -> bool:
+        seen.append(gc.isenabled())
+        return stamps.is_stamped(root)
+
+    monkeypatch.setattr(loader, "is_stamped", watching)
+    assert gc.isenabled()
+    result = CliRunner().invoke(main, ["simulate", "--root", str(shipped_copy)], input='{"start": ""}\n')
+    assert result.exit_code == 0 and seen == [False], "content was loaded with the collector off"
+    assert gc.isenabled(), "the collector is on again once the command has ended"

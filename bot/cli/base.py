@@ -90,6 +90,7 @@ def settle_heap() -> None:
 
     gc.collect()
     gc.freeze()
+    gc.enable()  # off since the command began (main)
 
 
 def spring_periods() -> tuple[Period, ...]:
@@ -121,6 +122,13 @@ def configure_logging() -> None:
 @click.group(help="Anshin (安心): chat guidance on online safety that always leads to a human helper.")
 @click.version_option(package_name="anshin")
 def main() -> None:
+    import gc
+
+    # Start-up builds long-lived objects by the thousand (content, rules, the libraries' classes): collecting
+    # while they are being built only costs time. settle_heap() turns collection back on before serving, and
+    # every command turns it back on when it ends.
+    gc.disable()
+    click.get_current_context().call_on_close(gc.enable)
     configure_logging()
     if os.environ.get("ANSHIN_SAFETY_RULES_ONLY", "").strip():  # the safety layer's exemplar model stays unloaded
         from bot.safety import rules_only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from datetime import datetime
@@ -19,6 +20,7 @@ from bot.cli.base import (
     main,
     reach_metrics,
     root_option,
+    settle_heap,
     utf8_streams,
 )
 from bot.engine import check_content, load_content
@@ -67,6 +69,7 @@ def simulate(root: Path | None, clock: datetime | None) -> None:
     from bot.engine.render import JAPAN
 
     engine = engine_for(root, clock.replace(tzinfo=JAPAN) if clock else None)
+    gc.enable()  # off while starting (main); a long run of lines needs it
     sys.exit(run_simulator(engine, *utf8_streams()))
 
 
@@ -77,6 +80,7 @@ def chat(root: Path | None, lang: str | None) -> None:
     from bot.channels.console import run_console
 
     engine = engine_for(root)
+    gc.enable()  # off while starting (main)
     language = lang or os.environ.get("ANSHIN_LOCALE")
     sys.exit(run_console(engine, *utf8_streams(), language))
 
@@ -137,6 +141,7 @@ def serve(root: Path | None, host: str | None, port: int | None, exit_url: str |
         click.echo(f"Anshin web chat: http://{shown}:{bound}/  (Ctrl-C to stop)", err=True)
 
     engine = engine_for(root)
+    settle_heap()
     try:
         code = run_web(engine, host, port, exit_url=target, ready=ready, metrics=reach_metrics(engine))
     except OSError as error:
