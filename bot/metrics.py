@@ -32,7 +32,12 @@ __all__ = [
 OTHER, NONE = "other", "none"
 AUDIENCE_LABELS = {"t": "teen", "p": "parent", "s": "school", "x": "unknown"}
 CRISIS_LABELS = (*CATEGORIES, OTHER)
-ERROR_KINDS = ("outdated_button", "bad_event", "delivery_failure", "rate_limited", OTHER)
+# delivery_failure: a message given up on (blocked, chat gone, or retries spent when no redelivery will come);
+# delivery_deferred: a webhook update answered 503 because its reply could not go out in time (the messenger
+# sends it again); delivery_unknown: a send that got no answer in time and so is not repeated;
+# unreadable_update: an update the library could not read, skipped.
+ERROR_KINDS = ("outdated_button", "bad_event", "delivery_failure", "delivery_deferred", "delivery_unknown",
+               "rate_limited", "unreadable_update", OTHER)
 CAMPAIGN_CODE = re.compile(r"^[A-Za-z0-9_]{1,48}$")
 MAX_CAMPAIGNS = 100  # the known set is configuration; a bound keeps a typo'd list from growing the series
 _TOPIC_CATEGORY = {topic: category for category, topic in CATEGORY_TOPIC.items()}

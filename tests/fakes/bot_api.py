@@ -3,8 +3,9 @@
 It serves ``getUpdates`` from scripted updates (long polling), answers every method with a plausible
 result, records every request (validated against the spec by ``bot_api_spec``), and can fail the next
 calls of a method with 429 ``retry_after`` or a 5xx (``fail``), or with a broken connection (``fault``):
-a timeout (held, then dropped), a connection reset, or a cut-off JSON answer. A failed call is recorded
-with its ``fault``; ``delivered`` lists the calls that got an ok answer, i.e. what a user would see.
+a timeout (held, then dropped), a connection reset, or a cut-off JSON answer; or it can carry a call out and
+answer too late (``fault(..., "slow")``), or fail every call for a while (``outage``). A failed call is recorded
+with its ``fault``; ``delivered`` lists the calls that were carried out, i.e. what a user would see.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from aiohttp import web
 
 from tests.fakes.bot_api_spec import decode_form, validate
 
-__all__ = ["BOT_ID", "BOT_USERNAME", "FAULTS", "TOKEN", "FakeBotAPI", "Request"]
+__all__ = ["BOT_ID", "BOT_USERNAME", "FAULTS", "SENDING", "TOKEN", "FakeBotAPI", "Request"]
 
 TOKEN = "123456789:AAH-fake-token-for-tests-only_0123456"
 BOT_ID = 123456789
 BOT_USERNAME = "anshin_test_bot"
-FAULTS = ("timeout", "reset", "malformed")  # what ``fault`` can do besides an HTTP error status
+FAULTS = ("timeout", "reset", "malformed", "slow")  # what ``fault`` can do besides an HTTP error status
+SENDING = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})  # what a user sees
 
 
 @dataclass
@@ -48,6 +50,8 @@ class FakeBotAPI:
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _outages: list[tuple[float, tuple[str, ...], frozenset[str], int]] = field(default_factory=list)
+    _outage_calls: itertools.count[int] = field(default_factory=itertools.count)
 
     async def start(self) -> str:
         app = web.Application()
@@ -78,13 +82,20 @@ class FakeBotAPI:
     def fault(self, method: str, kind: str, times: int = 1, hold: float = 1.0) -> None:
         """The next ``times`` calls of ``method`` fail without an answer: ``timeout`` holds the request for
         ``hold`` seconds and then drops the connection, ``reset`` drops it at once, ``malformed`` answers
-        502 with a cut-off JSON body (a proxy in front of the Bot API). None of them delivers anything."""
+        502 with a cut-off JSON body (a proxy in front of the Bot API). None of them delivers anything, except
+        ``slow``: the call is carried out (a user sees the message) and answered only after ``hold`` seconds."""
         assert kind in FAULTS, kind
         self._failures.setdefault(method, []).extend([(kind, hold)] * times)
 
+    def outage(self, seconds: float, methods: frozenset[str] = SENDING,
+               kinds: tuple[str, ...] = ("500", "reset", "502", "429"), retry_after: int = 60) -> None:
+        """For ``seconds`` from now every call of ``methods`` fails, in turn with each of ``kinds``: an HTTP
+        status (429 with ``retry_after``) or a fault of ``FAULTS``."""
+        self._outages.append((time.monotonic() + seconds, kinds, frozenset(methods), retry_after))
+
     def delivered(self, *methods: str) -> list[Request]:
-        """Calls that got an ok answer: each is a message a user sees."""
-        return [r for r in self.calls(*methods) if r.fault is None]
+        """Calls that were carried out: each is a message a user sees."""
+        return [r for r in self.calls(*methods) if r.fault is None or r.fault == "slow"]
 
     def calls(self, *methods: str) -> list[Request]:
         return [r for r in self.requests if r.method in methods]
@@ -129,25 +140,40 @@ class FakeBotAPI:
         body = "json" if request.content_type == "application/json" else "form"
         record = Request(method, params, validate(method, params), request.match_info["token"], body=body)
         self.requests.append(record)
+        for until, kinds, methods, retry_after in self._outages:
+            if method in methods and time.monotonic() < until:
+                kind = kinds[next(self._outage_calls) % len(kinds)]
+                record.fault = kind
+                if kind in FAULTS:
+                    return await self._broken(request, kind, 0.2, method, params)
+                return self._error(int(kind), retry_after if kind == "429" else None)
         failures = self._failures.get(method)
         if failures and isinstance(failures[0][0], str):
             kind, hold = failures.pop(0)
             record.fault = str(kind)
-            return await self._broken(request, str(kind), hold or 0.0)
+            return await self._broken(request, str(kind), hold or 0.0, method, params)
         if failures:
             status, retry_after = failures.pop(0)
             assert isinstance(status, int)
             record.fault = str(status)
-            description = _DESCRIPTIONS.get(status, "Error")
-            body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-            if retry_after is not None:
-                body["parameters"] = {"retry_after": int(retry_after)}
-            return web.json_response(body, status=status)
+            return self._error(status, retry_after)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         return web.json_response({"ok": True, "result": self._result(method, params)})
 
-    async def _broken(self, request: web.Request, kind: str, hold: float) -> web.Response:
+    @staticmethod
+    def _error(status: int, retry_after: float | None) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": _DESCRIPTIONS.get(status, "Error")}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": int(retry_after)}
+        return web.json_response(body, status=status)
+
+    async def _broken(self, request: web.Request, kind: str, hold: float, method: str,
+                      params: dict[str, Any]) -> web.Response:
+        if kind == "slow":  # carried out now, answered late: the client may give up first
+            result = self._result(method, params)
+            await asyncio.sleep(hold)
+            return web.json_response({"ok": True, "result": result})
         if kind == "malformed":
             cut = '{"ok": true, "result": {"message_id": 12'
             return web.Response(status=502, text=cut, content_type="application/json")

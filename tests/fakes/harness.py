@@ -1,7 +1,13 @@
 """One running Telegram channel per mode, driven through the fake Bot API over real HTTP.
 
-Scenario tests take a ``Harness`` and call ``send(update)``, which returns once the bot has finished
-with the update. Two adapters (aiogram, python-telegram-bot) in two modes each: four entries in ``HARNESSES``.
+Scenario tests take a ``Harness`` and call ``send(update)``, which hands the update over as Telegram does (to a
+webhook: again and again while it answers non-2xx) and returns once the bot has finished with it; a webhook
+harness also has ``post_update(update)``, one POST. Two adapters (aiogram, python-telegram-bot) in two modes
+each: four entries in ``HARNESSES``.
+
+Time runs ``1 / SCALE`` times faster than in production: the same retry policy, webhook deadline and shutdown
+grace, every wait multiplied by ``SCALE`` (a 5-minute retry budget lasts 6 s, the 50 s webhook deadline 1 s, and
+Telegram's ``retry_after`` of 60 s 1.2 s), so that the tests prove the production contract in little time.
 """
 
 from __future__ import annotations
@@ -17,17 +23,30 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import TypeHandler
 
+from bot.channels.delivery import OVERRUN, SHUTDOWN_GRACE, WEBHOOK_DEADLINE, Handling
+from bot.channels.server import Runner
 from bot.channels.telegram import ptb_bot as ptb
 from bot.channels.telegram.aiogram_bot import Retry, create_bot, create_dispatcher, poll, webhook_app
 from bot.channels.telegram.common import FloodGate, RetryPolicy
 from bot.engine import Engine
+from bot.metrics import ReachMetrics
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 
-__all__ = ["HARNESSES", "SECRET", "Harness"]
+__all__ = ["DEADLINE", "FAST_POLICY", "FAST_RETRY", "GRACE", "HARNESSES", "REDELIVERY", "SCALE", "SECRET", "Harness",
+           "handling"]
 
 SECRET = "s3cret-Token_for-tests"
-FAST_RETRY = Retry(attempts=4, backoff=0.05)
-FAST_POLICY = RetryPolicy(attempts=4, backoff=0.05)
+SCALE = 0.02
+FAST_RETRY = Retry(scale=SCALE)
+FAST_POLICY = RetryPolicy(scale=SCALE)
+DEADLINE = WEBHOOK_DEADLINE * SCALE
+GRACE = SHUTDOWN_GRACE * SCALE
+
+
+def handling(deadline: float | None = None) -> Handling:
+    """The production deadlines and grace, scaled."""
+    return Handling(deadline, GRACE, OVERRUN * SCALE)
+REDELIVERY = 0.2  # how soon the harness, as Telegram, delivers again an update its webhook answered non-2xx
 
 
 class Harness(Protocol):
@@ -36,7 +55,7 @@ class Harness(Protocol):
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    async def send(self, update: dict[str, Any]) -> int: ...
+    async def send(self, update: dict[str, Any], timeout: float = 20.0) -> int: ...
     async def post(self, body: bytes, secret: str | None) -> int: ...
 
 
@@ -55,12 +74,14 @@ async def _until(api: FakeBotAPI, condition: Callable[[], bool], what: str, time
 class AiogramPolling:
     webhook = False
 
-    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None) -> None:
-        self.api, self.engine, self.gate = api, engine, gate
+    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None,
+                 metrics: ReachMetrics | None = None) -> None:
+        self.api, self.engine, self.gate, self.metrics = api, engine, gate, metrics
         self.done: Counter[int] = Counter()  # update_id -> times handled (concurrent updates finish in any order)
 
     async def start(self) -> None:
-        self.dispatcher = create_dispatcher(self.engine, gate=self.gate)
+        self.dispatcher = create_dispatcher(self.engine, gate=self.gate, metrics=self.metrics,
+                                            handling=handling())
         feed: Callable[..., Awaitable[Any]] = self.dispatcher.feed_update
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
@@ -70,7 +91,7 @@ class AiogramPolling:
                 self.done[args[1].update_id] += 1
 
         self.dispatcher.feed_update = counted  # type: ignore[method-assign]
-        bot = create_bot(TOKEN, self.api.base, retry=FAST_RETRY)
+        bot = create_bot(TOKEN, self.api.base, retry=FAST_RETRY, metrics=self.metrics)
         self.task = asyncio.create_task(poll(self.dispatcher, bot, handle_signals=False, timeout=1))
         await _until(self.api, lambda: bool(self.api.calls("getUpdates")) or self.task.done(), "polling did not start")
 
@@ -79,11 +100,11 @@ class AiogramPolling:
             await self.dispatcher.stop_polling()
         await asyncio.wait_for(self.task, 5)
 
-    async def send(self, update: dict[str, Any]) -> int:
+    async def send(self, update: dict[str, Any], timeout: float = 20.0) -> int:
         update_id = update["update_id"]
         expected = self.done[update_id] + 1
         self.api.push(update)
-        await _until(self.api, lambda: self.done[update_id] >= expected, "update not handled")
+        await _until(self.api, lambda: self.done[update_id] >= expected, "update not handled", timeout=timeout)
         return 200
 
     async def post(self, body: bytes, secret: str | None) -> int:
@@ -94,13 +115,16 @@ class AiogramWebhook:
     webhook = True
     path = "/telegram/hook"
 
-    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None) -> None:
-        self.api, self.engine, self.gate = api, engine, gate
+    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None,
+                 metrics: ReachMetrics | None = None) -> None:
+        self.api, self.engine, self.gate, self.metrics = api, engine, gate, metrics
 
     async def start(self) -> None:
         self.bot = create_bot(TOKEN, self.api.base, retry=FAST_RETRY)
-        app = webhook_app(create_dispatcher(self.engine, gate=self.gate), self.bot, SECRET, self.path)
-        self.runner = web.AppRunner(app, access_log=None)
+        app = webhook_app(create_dispatcher(self.engine, gate=self.gate, metrics=self.metrics), self.bot, SECRET,
+                          self.path, self.metrics, handling(DEADLINE))
+        self.app = app
+        self.runner = Runner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -113,9 +137,19 @@ class AiogramWebhook:
         await self.runner.cleanup()
         await self.bot.session.close()
 
-    async def send(self, update: dict[str, Any]) -> int:
+    async def post_update(self, update: dict[str, Any]) -> int:
+        """One POST of the update; its status."""
         async with self.client.post(self.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
             return r.status
+
+    async def send(self, update: dict[str, Any], timeout: float = 20.0) -> int:
+        """As Telegram: POST the update until the webhook answers 2xx (a 4xx is final: returned as it is)."""
+        deadline = time.monotonic() + timeout
+        while (status := await self.post_update(update)) >= 500:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the webhook kept answering {status}")
+            await asyncio.sleep(REDELIVERY)
+        return status
 
     async def post(self, body: bytes, secret: str | None) -> int:
         headers = {"Content-Type": "application/json"}
@@ -130,16 +164,18 @@ class PtbPolling:
 
     webhook = False
 
-    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None) -> None:
-        self.api, self.engine, self.gate = api, engine, gate
+    def __init__(self, api: FakeBotAPI, engine: Engine, gate: FloodGate | None = None,
+                 metrics: ReachMetrics | None = None) -> None:
+        self.api, self.engine, self.gate, self.metrics = api, engine, gate, metrics
         self.done: Counter[int] = Counter()  # update_id -> times handled (concurrent updates finish in any order)
 
     async def _count(self, update: Update, context: object) -> None:
         self.done[update.update_id] += 1
 
     async def start(self) -> None:
-        bot = ptb.create_bot(TOKEN, self.api.base, retry=FAST_POLICY)
-        self.application = ptb.create_application(self.engine, bot, gate=self.gate)
+        bot = ptb.create_bot(TOKEN, self.api.base, retry=FAST_POLICY, metrics=self.metrics)
+        self.application = ptb.create_application(self.engine, bot, gate=self.gate, metrics=self.metrics,
+                                                  handling=handling())
         self.application.add_handler(TypeHandler(Update, self._count), group=99)
         self.stopped = asyncio.Event()
         self.task = asyncio.create_task(ptb.poll(self.application, self.stopped, handle_signals=False, timeout=1))
@@ -149,11 +185,11 @@ class PtbPolling:
         self.stopped.set()
         await asyncio.wait_for(self.task, 5)
 
-    async def send(self, update: dict[str, Any]) -> int:
+    async def send(self, update: dict[str, Any], timeout: float = 20.0) -> int:
         update_id = update["update_id"]
         expected = self.done[update_id] + 1
         self.api.push(update)
-        await _until(self.api, lambda: self.done[update_id] >= expected, "update not handled")
+        await _until(self.api, lambda: self.done[update_id] >= expected, "update not handled", timeout=timeout)
         return 200
 
     async def post(self, body: bytes, secret: str | None) -> int:
@@ -165,11 +201,13 @@ class PtbWebhook(AiogramWebhook):
 
     async def start(self) -> None:
         bot = ptb.create_bot(TOKEN, self.api.base, retry=FAST_POLICY)
-        self.application = ptb.create_application(self.engine, bot, gate=self.gate, polling=False)
+        self.application = ptb.create_application(self.engine, bot, gate=self.gate, metrics=self.metrics,
+                                                  polling=False)
         await self.application.initialize()
         await self.application.start()
-        app = ptb.webhook_app(self.application, SECRET, self.path)
-        self.runner = web.AppRunner(app, access_log=None)
+        app = ptb.webhook_app(self.application, SECRET, self.path, self.metrics, handling(DEADLINE))
+        self.app = app
+        self.runner = Runner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -184,7 +222,7 @@ class PtbWebhook(AiogramWebhook):
         await self.application.shutdown()
 
 
-HARNESSES: dict[str, Callable[[FakeBotAPI, Engine, FloodGate | None], Harness]] = {
+HARNESSES: dict[str, Callable[..., Harness]] = {
     "aiogram-polling": AiogramPolling,
     "aiogram-webhook": AiogramWebhook,
     "ptb-polling": PtbPolling,

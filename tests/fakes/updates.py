@@ -28,13 +28,18 @@ MEDIA_SAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+# Each builder's update_ids start in a block of their own, as Telegram's never repeat: a webhook answers an
+# update_id it has handled once only (bot/channels/delivery.py), so two builders must not both start at 1.
+_BLOCKS = itertools.count(1_000_000, 10_000)
+
+
 class Updates:
     """Builds updates with increasing ids for one user (the user's fields are parameters)."""
 
     def __init__(self, user_id: int = 5550001, first_name: str = "Hana", username: str = "hana_t",
-                 lang: str | None = "ja", start_id: int = 1) -> None:
+                 lang: str | None = "ja", start_id: int | None = None) -> None:
         self.user_id, self.first_name, self.username, self.lang = user_id, first_name, username, lang
-        self._ids = itertools.count(start_id)
+        self._ids = itertools.count(next(_BLOCKS) if start_id is None else start_id)
         self._messages = itertools.count(1)
 
     def user(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from bot.channels.telegram import aiogram_types  # noqa: F401  (first: aiogram's
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,7 +31,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import GetUpdates, Response, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
     BotCommand,
@@ -48,9 +49,10 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels import server
+from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer
 from bot.channels.server import HEALTH_PATH, MAX_BODY, WithholdDetails, serve_until_stopped
 from bot.channels.telegram import common
-from bot.channels.telegram.aiogram_session import AnshinSession
+from bot.channels.telegram.aiogram_session import AnshinSession, NoAnswer
 from bot.channels.telegram.common import (
     ALLOWED_UPDATES,
     SECRET_HEADER,
@@ -59,6 +61,8 @@ from bot.channels.telegram.common import (
     WebhookSettings,
     added_to_group,
     dropped,
+    group_answer,
+    group_gate,
     group_reply,
     keyboard_rows,
     media_kind,
@@ -66,6 +70,8 @@ from bot.channels.telegram.common import (
     message_text,
     respond,
     setup_calls,
+    stop_spinner,
+    undelivered,
 )
 from bot.engine import Button, Engine, Event, Reply
 from bot.metrics import ReachMetrics
@@ -102,33 +108,42 @@ def quiet_framework_loggers() -> None:
 @dataclass(frozen=True)
 class Retry(RetryPolicy, BaseRequestMiddleware):
     """``RetryPolicy`` as a session middleware: 429 ``retry_after`` honoured; 5xx, network errors (resets,
-    timeouts) and unreadable answers (a proxy's error page, a cut-off body) retried with backoff. After
-    ``attempts`` tries the error is raised: the caller drops the message (``common.dropped``)."""
+    timeouts) and unreadable answers (a proxy's error page, a cut-off body) retried with backoff, until the
+    budget or the update's deadline would pass; then the error is raised and the caller decides (``_send``).
+    A sendMessage that got no answer in time is not sent again (it may have gone out: ``NoAnswer``); every other
+    call Anshin makes is idempotent. getUpdates is left to aiogram's polling loop, which backs off itself."""
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        if isinstance(method, GetUpdates):  # (a check by name would not narrow the type)
+            return await make_request(bot, method)  # type: ignore[arg-type]
+        started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
                 return await make_request(bot, method)
+            except NoAnswer as error:
+                if isinstance(method, SendMessage):
+                    raise
+                failed: Exception = error
+                delay = self.wait(attempt, started)
             except TelegramRetryAfter as error:
-                delay = self.delay(attempt, float(error.retry_after))
-                if delay is None:
-                    raise
-            except (TelegramServerError, TelegramNetworkError, ClientDecodeError):
-                delay = self.delay(attempt)
-                if delay is None:
-                    raise
+                failed, delay = error, self.wait(attempt, started, float(error.retry_after))
+            except (TelegramServerError, TelegramNetworkError, ClientDecodeError) as error:
+                failed, delay = error, self.wait(attempt, started)
+            if delay is None:
+                raise failed
             log.info("telegram: %s retried in %.1f s", method.__api_method__, delay)
             await asyncio.sleep(delay)
 
 
 def create_bot(token: str, api: str = "https://api.telegram.org", retry: Retry | None = None,
-               timeout: float = 30.0) -> Bot:
-    """A Bot whose calls go to ``<api>/bot<token>/<method>`` (Telegram, a local Bot API server, a fake)."""
-    session = AnshinSession(api=TelegramAPIServer.from_base(api.rstrip("/")), timeout=timeout)
+               timeout: float = 30.0, metrics: ReachMetrics | None = None) -> Bot:
+    """A Bot whose calls go to ``<api>/bot<token>/<method>`` (Telegram, a local Bot API server, a fake).
+    ``metrics`` counts the polled updates skipped as unreadable."""
+    session = AnshinSession(api=TelegramAPIServer.from_base(api.rstrip("/")), timeout=timeout, metrics=metrics)
     session.middleware(retry or Retry())
     return Bot(token, session=session)
 
@@ -157,10 +172,19 @@ def _reply_params(reply: Reply) -> dict[str, Any]:
     return {"text": message_text(reply), "reply_markup": _keyboard(reply.buttons), "link_preview_options": NO_PREVIEW}
 
 
+# Errors that may pass: the retries ran out of time. Anything else the Bot API refuses (blocked, chat gone) is final.
+_TRANSIENT = (TelegramRetryAfter, TelegramServerError, TelegramNetworkError, ClientDecodeError)
+
+
 async def _send(bot: Bot, chat_id: int, params: dict[str, Any], metrics: ReachMetrics | None = None) -> None:
+    """Send; ``Undelivered`` when the retries ran out of time, ``MaybeDelivered`` when the call got no answer."""
     try:
         await bot.send_message(chat_id=chat_id, **params)
-    except (TelegramAPIError, ClientDecodeError) as error:  # blocked by the user, chat gone, retries spent
+    except NoAnswer as error:
+        raise MaybeDelivered("sendMessage") from error
+    except _TRANSIENT as error:
+        raise Undelivered("sendMessage") from error
+    except TelegramAPIError as error:  # blocked by the user, chat gone
         dropped("sendMessage", error, metrics)
 
 
@@ -170,18 +194,32 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, params: dict[str, Any],
     try:
         await bot.edit_message_text(chat_id=chat_id, message_id=message_id, **params)
     except TelegramBadRequest as error:
-        return "not modified" in error.message  # the same screen pressed twice: already shown
-    except (TelegramAPIError, ClientDecodeError) as error:
+        return "not modified" in error.message  # the same screen pressed twice (or an edit repeated): shown
+    except _TRANSIENT as error:
+        raise Undelivered("editMessageText") from error
+    except TelegramAPIError as error:
         dropped("editMessageText", error, metrics)
     return True
 
 
+async def _answer_press(bot: Bot, query_id: str, metrics: ReachMetrics | None) -> None:
+    """Stop the button's spinner (``common.stop_spinner``)."""
+    try:
+        await bot.answer_callback_query(query_id)
+    except _TRANSIENT as error:
+        raise Undelivered("answerCallbackQuery") from error
+    except TelegramAPIError as error:  # too old, already answered
+        dropped("answerCallbackQuery", error, metrics)
+
+
 def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: FloodGate | None = None,
-                      metrics: ReachMetrics | None = None) -> Dispatcher:
+                      metrics: ReachMetrics | None = None, handling: Handling | None = None) -> Dispatcher:
     """A Dispatcher with Anshin's handlers; FSM storage is off, so nothing is kept per chat.
-    ``metrics`` counts events and replies with labels from fixed sets only (bot/metrics.py)."""
+    ``metrics`` counts events and replies with labels from fixed sets only (bot/metrics.py); ``handling`` holds
+    the updates in hand for a bounded shutdown (``poll``)."""
     quiet_framework_loggers()
     flood = gate if gate is not None else FloodGate()
+    groups = group_gate()
     router = Router(name="anshin")
 
     def sender(bot: Bot, chat_id: int) -> Callable[[Reply], Awaitable[None]]:
@@ -194,16 +232,14 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
         media = None if message.text is not None else media_kind(lambda name: getattr(message, name, None))
         action = message_action(message.chat.type, message.text, media, lang, me.username)
         if action.kind == "group" and me.username:
-            await _send(bot, message.chat.id, _markup(group_reply(engine, lang, me.username)), metrics)
+            params = _markup(group_reply(engine, lang, me.username))
+            await group_answer(groups, message.chat.id, lambda: _send(bot, message.chat.id, params, metrics), metrics)
         elif action.event is not None:
             await respond(engine, action.event, message.chat.id, flood, sender(bot, message.chat.id), metrics=metrics)
 
     @router.callback_query()
     async def on_press(query: CallbackQuery, bot: Bot) -> None:
-        try:
-            await bot.answer_callback_query(query.id)  # always: no endless spinner
-        except (TelegramAPIError, ClientDecodeError) as error:
-            dropped("answerCallbackQuery", error, metrics)
+        await stop_spinner(lambda: _answer_press(bot, query.id, metrics), metrics)  # always: no endless spinner
         message = query.message
         if message is None or message.chat.type != "private":
             return  # inline-mode or group buttons are not ours to answer
@@ -222,10 +258,13 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
         if added_to_group(change.chat.type, change.old_chat_member.status, change.new_chat_member.status) \
                 and me.username:
             lang = change.from_user.language_code or default_lang
-            await _send(bot, change.chat.id, _markup(group_reply(engine, lang, me.username)), metrics)
+            params = _markup(group_reply(engine, lang, me.username))
+            await group_answer(groups, change.chat.id, lambda: _send(bot, change.chat.id, params, metrics), metrics)
 
+    handling = handling or Handling()
     dispatcher = Dispatcher(disable_fsm=True)
-    dispatcher.update.outer_middleware(_guard)
+    dispatcher[_HANDLING] = handling
+    dispatcher.update.outer_middleware(_guard(handling, metrics))
     dispatcher.include_router(router)
     return dispatcher
 
@@ -243,32 +282,61 @@ def _forget_updates() -> None:
         cache_clear()
 
 
-async def _guard(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject,
-                 data: dict[str, Any]) -> Any:
-    """Unknown update types are silence (aiogram would warn with the whole update); never a traceback;
+Middleware = Callable[[Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], TelegramObject, dict[str, Any]],
+                      Awaitable[Any]]
+_HANDLING = "anshin_handling"  # the dispatcher's ``delivery.Handling``, in its workflow data
+
+
+def _guard(handling: Handling, metrics: ReachMetrics | None) -> Middleware:
+    """Unknown update types are silence (aiogram would warn with the whole update); never a traceback; a reply
+    that could not be delivered in time is counted (a webhook's own ``Handling`` answers 503 for it first);
     nothing of the update kept once it is handled."""
-    try:
-        if isinstance(update, Update):
-            update.event_type  # noqa: B018 - raises for an update type this aiogram does not know
-        return await handler(update, data)
-    except UpdateTypeLookupError:
-        return UNHANDLED
-    except Exception as error:
-        log.error("telegram: an update failed: %s", type(error).__name__)
-        return UNHANDLED
-    finally:
-        _forget_updates()
+
+    async def guard(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject,
+                    data: dict[str, Any]) -> Any:
+        try:
+            if isinstance(update, Update):
+                update.event_type  # noqa: B018 - raises for an update type this aiogram does not know
+            result: list[Any] = [UNHANDLED]
+
+            async def handle() -> None:
+                result[0] = await handler(update, data)
+
+            if not await handling.run(handle()):
+                undelivered(metrics)
+            return result[0]
+        except UpdateTypeLookupError:
+            return UNHANDLED
+        except (Undelivered, MaybeDelivered):
+            if not defer():  # a webhook's update is answered 503 and comes again; a polled one is lost
+                undelivered(metrics)
+            return UNHANDLED
+        except Exception as error:
+            log.error("telegram: an update failed: %s", type(error).__name__)
+            return UNHANDLED
+        finally:
+            _forget_updates()
+
+    return guard
 
 
 async def poll(dispatcher: Dispatcher, bot: Bot, handle_signals: bool = True, timeout: int = 30) -> None:
-    """Long polling until SIGTERM/SIGINT (or ``dispatcher.stop_polling()``)."""
+    """Long polling until SIGTERM/SIGINT (or ``dispatcher.stop_polling()``). Then the updates in hand get
+    ``delivery.SHUTDOWN_GRACE`` seconds to finish; a reply still undelivered then is counted as lost (polling has
+    confirmed its update to Telegram)."""
     await bot.delete_webhook(drop_pending_updates=False)
-    await dispatcher.start_polling(bot, polling_timeout=timeout, allowed_updates=list(ALLOWED_UPDATES),
-                                   handle_signals=handle_signals, close_bot_session=True)
+    try:
+        await dispatcher.start_polling(bot, polling_timeout=timeout, allowed_updates=list(ALLOWED_UPDATES),
+                                       handle_signals=handle_signals, close_bot_session=False)
+    finally:
+        handling = dispatcher.get(_HANDLING)
+        if isinstance(handling, Handling):
+            await handling.drain()
+        await bot.session.close()
 
 
 def webhook_app(dispatcher: Dispatcher, bot: Bot, secret: str, path: str,
-                metrics: ReachMetrics | None = None) -> web.Application:
+                metrics: ReachMetrics | None = None, handling: Handling | None = None) -> web.Application:
     """``common.webhook_app`` (secret, body checks, /healthz, /metrics) feeding aiogram."""
 
     async def feed(raw: dict[str, Any]) -> None:
@@ -278,7 +346,7 @@ def webhook_app(dispatcher: Dispatcher, bot: Bot, secret: str, path: str,
             return  # a shape we cannot read: do not make Telegram resend it
         await dispatcher.feed_update(bot, update)
 
-    return common.webhook_app(feed, secret, path, metrics)
+    return common.webhook_app(feed, secret, path, metrics, handling)
 
 
 async def serve_webhook(dispatcher: Dispatcher, bot: Bot, url: str, secret: str, host: str, port: int,
@@ -295,7 +363,7 @@ async def serve_webhook(dispatcher: Dispatcher, bot: Bot, url: str, secret: str,
 async def run(engine: Engine, token: str, api: str, default_lang: str | None = None,
               metrics: ReachMetrics | None = None, webhook: WebhookSettings | None = None) -> None:
     """`anshin telegram`: poll, or serve ``webhook``, until SIGTERM/SIGINT."""
-    bot = create_bot(token, api)
+    bot = create_bot(token, api, metrics=metrics)
     dispatcher = create_dispatcher(engine, default_lang=default_lang, metrics=metrics)
     if webhook is None:
         await poll(dispatcher, bot)

@@ -17,20 +17,25 @@ from bot.channels.telegram import aiogram_types  # noqa: F401  (first: aiogram's
 import json
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aiogram import Bot
 from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import ClientDecodeError, TelegramNetworkError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, TelegramObject
-from aiohttp import ClientError, ClientTimeout
+from aiogram.types import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, TelegramObject, Update
+from aiohttp import ClientError, ClientTimeout, ConnectionTimeoutError
+from pydantic import ValidationError
 
-from bot.channels.telegram.updates import trim_updates_answer
+from bot.channels.delivery import time_left
+from bot.channels.telegram.updates import skip_unreadable, trim_updates_answer
 
-__all__ = ["RESPONSE_TYPES", "SHARED_FIELDS", "UNREAD_RESULTS", "AnshinSession"]
+if TYPE_CHECKING:
+    from bot.metrics import ReachMetrics
+
+__all__ = ["RESPONSE_TYPES", "SHARED_FIELDS", "UNREAD_RESULTS", "AnshinSession", "NoAnswer"]
 
 # Fields whose values Anshin reuses across calls; any other value is serialised afresh.
 SHARED_FIELDS: dict[str, type[TelegramObject]] = {
@@ -50,6 +55,18 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 UNREAD_RESULTS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
 
 
+class NoAnswer(TelegramNetworkError):
+    """The call was sent and no answer came in time: unlike a refused connection, it may have been carried out."""
+
+
+def _readable(update: dict[str, Any]) -> bool:
+    try:
+        Update.model_validate(update)
+    except (ValidationError, RecursionError, ValueError):
+        return False
+    return True
+
+
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring  # a str as a JSON string, in C
 _UNREAD: Response[None] = Response[None](ok=True, result=None)
 
@@ -57,8 +74,9 @@ _UNREAD: Response[None] = Response[None](ok=True, result=None)
 class AnshinSession(AiohttpSession):
     """An ``AiohttpSession`` that posts JSON and reuses the JSON of keyboards it has already sent."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, metrics: ReachMetrics | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.metrics = metrics  # counts the updates skipped as unreadable
         # id -> (the object itself, its JSON): holding the object keeps its id from being given to another
         # object while the entry exists, so an id found here is this object's.
         self._serialised: dict[int, tuple[object, str]] = {}
@@ -114,6 +132,17 @@ class AnshinSession(AiohttpSession):
             RESPONSE_TYPES[kind] = Response[method.__returning__]  # type: ignore[name-defined]
         if method.__api_method__ == "getUpdates" and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
             content = trim_updates_answer(content)
+            try:
+                return super().check_response(bot=bot, method=method, status_code=status_code, content=content)
+            except ClientDecodeError:
+                # One update aiogram cannot read fails the whole batch: read the batch again without it (only
+                # then, so that a readable batch is validated once).
+                content, skipped = skip_unreadable(content, _readable)
+                if not skipped:
+                    raise
+                if self.metrics is not None:
+                    for _ in range(skipped):
+                        self.metrics.error("unreadable_update")
         if method.__api_method__ in UNREAD_RESULTS and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
             try:
                 answer = self.json_loads(content)
@@ -129,12 +158,20 @@ class AnshinSession(AiohttpSession):
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
         body = self.build_json_body(bot, method)
-        limit = ClientTimeout(total=self.timeout if timeout is None else timeout)
+        total = float(self.timeout if timeout is None else timeout)
+        left = time_left()  # an update's deadline: wait for the answer no longer than that
+        if left is not None:
+            if left <= 0:
+                raise TelegramNetworkError(method=method, message="No time left")  # not sent
+            total = min(total, left)
+        limit = ClientTimeout(total=total)
         try:
             async with session.post(url, data=body, headers=JSON_HEADERS, timeout=limit) as response:
                 raw_result = await response.text()
+        except ConnectionTimeoutError as error:  # (before TimeoutError, its base) nothing was sent
+            raise TelegramNetworkError(method=method, message="Connection timeout error") from error
         except TimeoutError as error:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from error
+            raise NoAnswer(method=method, message="Request timeout error") from error
         except ClientError as error:
             raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
         checked = self.check_response(bot=bot, method=method, status_code=response.status, content=raw_result)

@@ -12,8 +12,9 @@ Decisions, documented in README.md ("Telegram"):
 - Edited messages, service messages and unknown update types are silence (Telegram expects no answer).
 - Media is never downloaded: the kind of attachment is read from the field names only.
 
-Also shared by the adapters: the answer loop (``respond``), the retry policy, the log filter that keeps
-update content out of framework log lines, and the aiohttp webhook server (secret check, /metrics).
+Also shared by the adapters: the answer loop (``respond``), the group answer under its own flood gate, the
+retry policy (``bot.channels.delivery``: budget, deadlines, redelivery), and the aiohttp webhook server (secret
+check, each update handled once, non-2xx when a reply could not be delivered in time, /metrics).
 """
 
 from __future__ import annotations
@@ -25,11 +26,23 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.channels.server import HEALTH_PATH, MAX_BODY
+from bot.channels.delivery import (
+    WEBHOOK_DEADLINE,
+    Handling,
+    MaybeDelivered,
+    RecentEvents,
+    RetryPolicy,
+    Undelivered,
+    defer,
+    first_attempt,
+    once,
+)
+from bot.channels.server import HANDLING, HEALTH_PATH, MAX_BODY, BodyError, load_json, read_body
 from bot.channels.telegram.updates import trim_update
 from bot.engine import COMMANDS, MAX_BUTTON_ID_BYTES, Button, Engine, Event, Reply, decode_button
 from bot.metrics import ReachMetrics, metrics_handler
@@ -45,12 +58,16 @@ __all__ = [
     "TELEGRAM_MESSAGES",
     "Action",
     "FloodGate",
+    "MaybeDelivered",
     "RetryPolicy",
     "SetupCall",
+    "Undelivered",
     "WebhookSettings",
     "added_to_group",
     "dropped",
     "edits_in_place",
+    "group_answer",
+    "group_gate",
     "group_reply",
     "inline_keyboard",
     "keyboard_rows",
@@ -62,6 +79,8 @@ __all__ = [
     "private_link",
     "respond",
     "setup_calls",
+    "stop_spinner",
+    "undelivered",
     "webhook_app",
 ]
 
@@ -261,16 +280,32 @@ class FloodGate:
             # Anything counted before the previous table began has a window that has ended: let it go.
             self._previous = self._current if now - self._renewed < 2 * self.window else {}
             self._current, self._renewed = {}, now
-        key = hashlib.blake2b(chat_id.to_bytes(16, "big", signed=True), key=self._key, digest_size=8).digest()
+        key = self._chat(chat_id)
         start, count = self._current.get(key) or self._previous.get(key) or (now, 0)
         if now - start >= self.window:
             start, count = now, 0
         self._current[key] = (start, count + 1)
         return emergency or count < self.limit
 
+    def refund(self, chat_id: int) -> None:
+        """Take back the last ``allow`` of this chat: the answer could not be delivered (it will be tried again)."""
+        key = self._chat(chat_id)
+        counted = self._current.get(key)
+        if counted is not None and counted[1] > 0:
+            self._current[key] = (counted[0], counted[1] - 1)
+
+    def _chat(self, chat_id: int) -> bytes:
+        return hashlib.blake2b(chat_id.to_bytes(16, "big", signed=True), key=self._key, digest_size=8).digest()
+
     def counted(self) -> int:
         """Chats counted now, in either table."""
         return len(self._current.keys() | self._previous.keys())
+
+
+def group_gate() -> FloodGate:
+    """The flood gate for group answers: the one kind message, at most three times a minute per group (a class
+    typing /start@bot thirty times gets it three times, not thirty)."""
+    return FloodGate(limit=3, window=60.0)
 
 
 # --- Shared by the adapters: the answer loop, retries, logging, the webhook server -------------------
@@ -285,20 +320,77 @@ async def respond(engine: Engine, event: Event, chat_id: int, gate: FloodGate, s
 
     For a press, ``edit`` shows a reply in the pressed message and returns False when Telegram refuses
     (too old, not ours): only the first reply may edit, and only where ``edits_in_place`` allows.
+    Each reply is one step (``delivery.once``): when the update comes again after a reply could not be
+    delivered in time, the replies that did go out are not sent again, and the event is counted once.
     """
     replies = engine.handle(event)
-    if metrics is not None:
+    if metrics is not None and first_attempt():
         metrics.record(event, replies)
-    for reply in replies:
-        if not gate.allow(chat_id, reply.emergency):
+    for index, reply in enumerate(replies):
+        may_edit = edit if index == 0 else None
+        await once(partial(_show, engine, event, chat_id, reply, gate, send, may_edit, metrics))
+
+
+async def _show(engine: Engine, event: Event, chat_id: int, reply: Reply, gate: FloodGate, send: Send,
+                edit: Edit | None, metrics: ReachMetrics | None) -> None:
+    if not gate.allow(chat_id, reply.emergency):
+        if metrics is not None:
+            metrics.error("rate_limited")
+        return
+    try:
+        if edit is not None and edits_in_place(engine, event.value, reply) and await edit(reply):
+            return
+        await send(reply)
+    except Undelivered:
+        gate.refund(chat_id)  # not shown: it will be tried again
+        raise
+    except MaybeDelivered:
+        if not reply.emergency:
+            _unknown(metrics)
+            return
+        # An urgent answer is better twice than never: the one time it may be doubled.
+        log.warning("telegram: sendMessage got no answer in time; an urgent reply is sent again")
+        try:
+            await send(reply)
+        except MaybeDelivered:
+            _unknown(metrics)
+
+
+def _unknown(metrics: ReachMetrics | None) -> None:
+    log.warning("telegram: sendMessage got no answer in time; it may have gone out, so it is not sent again")
+    if metrics is not None:
+        metrics.error("delivery_unknown")
+
+
+async def group_answer(gate: FloodGate, chat_id: int, send: Callable[[], Awaitable[None]],
+                       metrics: ReachMetrics | None = None) -> None:
+    """The group answer, if the group's flood gate lets it through; one step of the update."""
+
+    async def step() -> None:
+        if not gate.allow(chat_id):
             if metrics is not None:
                 metrics.error("rate_limited")
-            continue
-        if edit is not None and edits_in_place(engine, event.value, reply) and await edit(reply):
-            edit = None
-            continue
-        edit = None
-        await send(reply)
+            return
+        try:
+            await send()
+        except Undelivered:
+            gate.refund(chat_id)
+            raise
+        except MaybeDelivered:
+            _unknown(metrics)
+
+    await once(step)
+
+
+async def stop_spinner(answer: Callable[[], Awaitable[None]], metrics: ReachMetrics | None = None) -> None:
+    """answerCallbackQuery, a step of its own that never holds the reply back: when its retries run out of time
+    the reply still goes out, and a webhook's update is left to come again for the answer (a polled one's is
+    given up). ``answer`` raises ``Undelivered`` for an error that may pass and drops any other."""
+    try:
+        await once(answer)
+    except Undelivered as error:
+        if not defer():
+            dropped("answerCallbackQuery", error, metrics)
 
 
 def dropped(method: str, error: Exception, metrics: ReachMetrics | None) -> None:
@@ -309,27 +401,17 @@ def dropped(method: str, error: Exception, metrics: ReachMetrics | None) -> None
         metrics.error("delivery_failure")
 
 
+def undelivered(metrics: ReachMetrics | None) -> None:
+    """A polled update whose reply could not be delivered within the retry budget, or was cut short at shutdown:
+    Telegram will not send it again (polling confirms updates as it fetches them), so it is counted as lost."""
+    log.warning("telegram: a reply was not delivered within the retry budget")
+    if metrics is not None:
+        metrics.error("delivery_failure")
+
+
 def added_to_group(chat_type: str, old_status: str, new_status: str) -> bool:
     """A my_chat_member change that is the bot joining a group: the moment for the one group answer."""
     return chat_type in GROUP_CHATS and new_status in ("member", "administrator") and old_status in ("left", "kicked")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Honour 429 ``retry_after``; retry 5xx and network errors with exponential backoff."""
-
-    attempts: int = 5
-    backoff: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 60.0
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
-        """Seconds to wait after failed attempt ``attempt`` (1, 2, ...); None: give up."""
-        if attempt >= self.attempts:
-            return None
-        if retry_after is not None:
-            return retry_after if retry_after <= self.max_retry_after else None
-        return min(self.max_delay, self.backoff * 2.0 ** (attempt - 1))
 
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -346,41 +428,68 @@ class WebhookSettings:
 
 
 def webhook_app(feed: Callable[[dict[str, Any]], Awaitable[None]], secret: str, path: str,
-                metrics: ReachMetrics | None = None) -> web.Application:
+                metrics: ReachMetrics | None = None, handling: Handling | None = None) -> web.Application:
     """An aiohttp app taking Telegram's POSTs on ``path``, and ``GET /healthz`` for a load balancer.
 
     A wrong or missing secret gets 401 (compared in constant time, before the body is read); another method
-    405; a body over 1 MiB 413; a body that is not JSON, or JSON that is not an object with an integer
-    ``update_id``, 400. ``feed`` gets the update's JSON object, without what Anshin never reads
-    (``updates.trim_update``), and returns once it is handled; it ignores an
-    update its framework cannot read, which gets 200 so that Telegram does not resend it forever. No answer
-    carries a stack trace or anything from the request. GET /metrics when ``metrics`` is given.
+    405; a body over 1 MiB 413, one that does not arrive within ``server.BODY_TIMEOUT`` 408, one that does not
+    decode (a corrupt gzip) 400; a body that is not JSON, or JSON that is not an object with an integer
+    ``update_id`` (integers of at most 20 digits), 400. ``feed`` gets the update's JSON object, without what
+    Anshin never reads (``updates.trim_update``), and returns once it is handled; it ignores an update its
+    framework cannot read, which gets 200 so that Telegram does not resend it forever. No answer carries a
+    stack trace or anything from the request. GET /metrics when ``metrics`` is given.
+
+    Delivery (``bot.channels.delivery``): each update_id is handled once per worker (a repeat gets 200 at once;
+    one arriving while the first is handled gets the first's answer). An update whose reply could not be
+    delivered within the deadline (``handling``; by default ``delivery.WEBHOOK_DEADLINE``), or that is cut short
+    at shutdown, gets 503 and Telegram sends it again; the replies that did go out are remembered by update_id
+    and not sent twice.
     """
     expected = secret.encode("utf-8")
+    handling = handling or Handling(WEBHOOK_DEADLINE)
+    recent = RecentEvents(handling)
+
+    async def handle(update: dict[str, Any]) -> None:
+        try:
+            await feed(trim_update(update))
+        except (Undelivered, MaybeDelivered):
+            raise
+        except Exception as error:  # never a traceback with the update in it; Telegram need not resend
+            log.error("telegram: an update failed: %s", type(error).__name__)
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, expected):
             return web.Response(status=401, text="Unauthorized")
+        if handling.stopping:
+            return _busy()
         try:
-            raw = await request.json()
-        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deeply
+            raw = load_json(await read_body(request))
+        except BodyError as error:
+            return web.Response(status=error.status, text=error.reason)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deeply, an integer too long
             return web.Response(status=400, text="Bad Request")
         if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
             return web.Response(status=400, text="Bad Request: not an Update")
-        try:
-            await feed(trim_update(raw))
-        except Exception as error:  # never a traceback with the update in it; Telegram need not resend
-            log.error("telegram: an update failed: %s", type(error).__name__)
-        return web.Response(status=200)
+        if await recent.handle(raw["update_id"], lambda: handle(raw)):
+            return web.Response(status=200)
+        if metrics is not None:
+            metrics.error("delivery_deferred")
+        return _busy()
 
     async def health(request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
     app = web.Application(client_max_size=MAX_BODY)
+    app[HANDLING] = handling
     app.router.add_post(path, receive)
     if path != HEALTH_PATH:
         app.router.add_get(HEALTH_PATH, health)
     if metrics is not None and path != "/metrics":
         app.router.add_get("/metrics", metrics_handler(metrics))
     return app
+
+
+def _busy() -> web.Response:
+    """Not handled now: Telegram delivers the update again later (it keeps them for 24 hours)."""
+    return web.Response(status=503, text="Service Unavailable: try again later", headers={"Retry-After": "5"})

@@ -13,13 +13,25 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import lru_cache
 from typing import Any, TypeAlias
 
+import httpx
 from aiohttp import web
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -33,6 +45,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels import server
+from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer, time_left
 from bot.channels.server import serve_until_stopped, stop_on_signals
 from bot.channels.telegram import common
 from bot.channels.telegram.common import (
@@ -42,6 +55,8 @@ from bot.channels.telegram.common import (
     WebhookSettings,
     added_to_group,
     dropped,
+    group_answer,
+    group_gate,
     group_reply,
     keyboard_rows,
     media_kind,
@@ -49,8 +64,10 @@ from bot.channels.telegram.common import (
     message_text,
     respond,
     setup_calls,
+    stop_spinner,
+    undelivered,
 )
-from bot.channels.telegram.updates import trim_updates_answer
+from bot.channels.telegram.updates import skip_unreadable, trim_updates_answer
 from bot.engine import Button, Engine, Event, Reply
 from bot.metrics import ReachMetrics
 
@@ -103,10 +120,17 @@ def _retry_after(answer: dict[str, Any]) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def _no_answer(error: Exception) -> bool:
+    """A timeout while waiting for the answer: the call was sent and may have been carried out."""
+    return isinstance(error, TimedOut) and isinstance(error.__cause__, httpx.ReadTimeout)
+
+
 class Retry(HTTPXRequest):
     """HTTPXRequest that retries by ``RetryPolicy`` before PTB reads the answer: 429 after ``retry_after``;
     5xx, timeouts, network errors and unreadable answers (a proxy's error page, a cut-off body) with
-    backoff. What is left is raised by PTB as usual, and the caller drops the message (``dropped``)."""
+    backoff, until the budget or the update's deadline would pass. What is left is raised by PTB as usual, and
+    the caller decides (``_send``). A sendMessage that got no answer in time is not sent again (it may have
+    gone out); every other call Anshin makes is idempotent."""
 
     def __init__(self, policy: RetryPolicy | None = None, **options: Any) -> None:
         super().__init__(**options)
@@ -114,42 +138,77 @@ class Retry(HTTPXRequest):
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         url = str(kwargs.get("url", args[0] if args else ""))
+        method = url.rsplit("/", 1)[-1]
+        started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
+            left = time_left()  # an update's deadline: wait for the answer no longer than that
+            if left is not None:
+                if left <= 0:
+                    raise NetworkError("No time left")  # not sent
+                read = kwargs.get("read_timeout")
+                default = self.read_timeout if self.read_timeout is not None else left
+                kwargs["read_timeout"] = min(read if isinstance(read, int | float) else default, left)
             try:
                 code, payload = await super().do_request(*args, **kwargs)
-            except NetworkError:  # httpx errors and timeouts, as HTTPXRequest raises them
-                delay = self.policy.delay(attempt)
+            except NetworkError as error:  # httpx errors and timeouts, as HTTPXRequest raises them
+                if method == "sendMessage" and _no_answer(error):
+                    raise
+                delay = self.policy.wait(attempt, started)
                 if delay is None:
                     raise
             else:
                 answer = _answer(payload)
                 if answer is not None and code != 429 and code < 500:
                     return code, payload
-                delay = self.policy.delay(attempt, _retry_after(answer) if answer and code == 429 else None)
+                delay = self.policy.wait(attempt, started, _retry_after(answer) if answer and code == 429 else None)
                 if delay is None:
                     return code, payload  # PTB raises RetryAfter, NetworkError or TelegramError from it
-            log.info("telegram: %s retried in %.1f s", url.rsplit("/", 1)[-1], delay)  # the method's name only
+            log.info("telegram: %s retried in %.1f s", method, delay)  # the method's name only
             await asyncio.sleep(delay)
 
 
+def _readable_by_ptb(raw: dict[str, Any]) -> bool:
+    if not readable(raw):
+        return False
+    try:
+        Update.de_json(raw, None)
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError, OverflowError, OSError):
+        return False
+    return True
+
+
 class UpdatesRequest(HTTPXRequest):
-    """HTTPXRequest for ``getUpdates`` whose answer is trimmed to what Anshin reads before PTB builds it."""
+    """HTTPXRequest for ``getUpdates`` whose answer is trimmed to what Anshin reads before PTB builds it, and
+    rid of updates PTB cannot read (``updates.skip_unreadable``; PTB would fetch the batch again and again)."""
+
+    def __init__(self, metrics: ReachMetrics | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.metrics = metrics
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         code, payload = await super().do_request(*args, **kwargs)
-        return code, trim_updates_answer(payload) if code == 200 else payload
+        if code != 200:
+            return code, payload
+        payload, skipped = skip_unreadable(trim_updates_answer(payload), _readable_by_ptb)
+        if self.metrics is not None:
+            for _ in range(skipped):
+                self.metrics.error("unreadable_update")
+        return code, payload
 
 
 def create_bot(token: str, api: str = "https://api.telegram.org", retry: RetryPolicy | None = None,
-               timeout: float = 30.0, request: BaseRequest | None = None) -> ExtBot[None]:
-    """A bot whose calls go to ``<api>/bot<token>/<method>``; ``request`` replaces the HTTP layer (benchmark)."""
+               timeout: float = 30.0, request: BaseRequest | None = None,
+               metrics: ReachMetrics | None = None) -> ExtBot[None]:
+    """A bot whose calls go to ``<api>/bot<token>/<method>``; ``request`` replaces the HTTP layer (benchmark).
+    ``metrics`` counts the polled updates skipped as unreadable."""
     quiet_framework_loggers()  # before the Bot: it logs its URL, token included, at DEBUG
     api = api.rstrip("/")
     return ExtBot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
                   request=request or Retry(retry, connection_pool_size=64, read_timeout=timeout),
-                  get_updates_request=request or UpdatesRequest(connection_pool_size=1, read_timeout=timeout))
+                  get_updates_request=request or UpdatesRequest(metrics, connection_pool_size=1,
+                                                                read_timeout=timeout))
 
 
 class SharedKeyboard(InlineKeyboardMarkup):
@@ -182,11 +241,20 @@ def _reply_params(reply: Reply) -> dict[str, Any]:
     return {"text": message_text(reply), "reply_markup": _keyboard(reply.buttons), "link_preview_options": NO_PREVIEW}
 
 
+# What the Bot API refuses for good (blocked, chat gone, a bad request): not worth another try.
+_FINAL = (BadRequest, Forbidden, InvalidToken, Conflict, ChatMigrated, EndPointNotFound)
+
+
 async def _send(bot: ExtBot[None], chat_id: int, params: dict[str, Any], metrics: ReachMetrics | None) -> None:
+    """Send; ``Undelivered`` when the retries ran out of time, ``MaybeDelivered`` when the call got no answer."""
     try:
         await bot.send_message(chat_id=chat_id, **params)
-    except TelegramError as error:  # blocked by the user, chat gone, retries spent
+    except _FINAL as error:  # blocked by the user, chat gone
         dropped("sendMessage", error, metrics)
+    except TelegramError as error:  # 429, 5xx, network: the retries ran out of time
+        if _no_answer(error):
+            raise MaybeDelivered("sendMessage") from error
+        raise Undelivered("sendMessage") from error
 
 
 async def _edit(bot: ExtBot[None], chat_id: int, message_id: int, params: dict[str, Any],
@@ -195,28 +263,43 @@ async def _edit(bot: ExtBot[None], chat_id: int, message_id: int, params: dict[s
     try:
         await bot.edit_message_text(chat_id=chat_id, message_id=message_id, **params)
     except BadRequest as error:
-        return "not modified" in error.message  # the same screen pressed twice: already shown
-    except TelegramError as error:
+        return "not modified" in error.message  # the same screen pressed twice (or an edit repeated): shown
+    except _FINAL as error:
         dropped("editMessageText", error, metrics)
+    except TelegramError as error:
+        raise Undelivered("editMessageText") from error
     return True
+
+
+async def _answer_press(bot: ExtBot[None], query_id: str, metrics: ReachMetrics | None) -> None:
+    """Stop the button's spinner (``common.stop_spinner``)."""
+    try:
+        await bot.answer_callback_query(query_id)
+    except _FINAL as error:  # too old, already answered
+        dropped("answerCallbackQuery", error, metrics)
+    except TelegramError as error:
+        raise Undelivered("answerCallbackQuery") from error
 
 
 def create_application(engine: Engine, bot: ExtBot[None], default_lang: str | None = None,
                        gate: FloodGate | None = None, metrics: ReachMetrics | None = None,
-                       polling: bool = True) -> AnyApplication:
+                       polling: bool = True, handling: Handling | None = None) -> AnyApplication:
     """An Application with Anshin's handlers, no persistence and no job queue: nothing is kept per chat.
-    Updates are handled concurrently (a retry for one chat does not hold up the others)."""
+    Updates are handled concurrently (a retry for one chat does not hold up the others); ``handling`` holds
+    them for a bounded shutdown (``poll``)."""
     quiet_framework_loggers()
     flood = gate if gate is not None else FloodGate()
+    groups = group_gate()
+    handling = handling or Handling()
 
     def sender(chat_id: int) -> Callable[[Reply], Awaitable[None]]:
         return lambda reply: _send(bot, chat_id, _reply_params(reply), metrics)
 
-    async def group_answer(chat_id: int, lang: str | None) -> None:
+    async def to_group(chat_id: int, lang: str | None) -> None:
         params = group_reply(engine, lang, bot.username)
         params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"], bot)
         params["link_preview_options"] = NO_PREVIEW
-        await _send(bot, chat_id, params, metrics)
+        await group_answer(groups, chat_id, lambda: _send(bot, chat_id, params, metrics), metrics)
 
     async def on_message(update: Update, context: Context) -> None:
         message = update.message
@@ -227,7 +310,7 @@ def create_application(engine: Engine, bot: ExtBot[None], default_lang: str | No
             lambda name: getattr(message, name, None) or message.api_kwargs.get(name))  # fields newer than PTB
         action = message_action(message.chat.type, message.text, media, lang, bot.username)
         if action.kind == "group":
-            await group_answer(message.chat.id, lang)
+            await to_group(message.chat.id, lang)
         elif action.event is not None:
             await respond(engine, action.event, message.chat.id, flood, sender(message.chat.id), metrics=metrics)
 
@@ -235,10 +318,7 @@ def create_application(engine: Engine, bot: ExtBot[None], default_lang: str | No
         query = update.callback_query
         if query is None:
             return
-        try:
-            await bot.answer_callback_query(query.id)  # always: no endless spinner
-        except TelegramError as error:
-            dropped("answerCallbackQuery", error, metrics)
+        await stop_spinner(lambda: _answer_press(bot, query.id, metrics), metrics)  # always: no endless spinner
         message = query.message
         if message is None or message.chat.type != "private":
             return  # inline-mode or group buttons are not ours to answer
@@ -255,19 +335,38 @@ def create_application(engine: Engine, bot: ExtBot[None], default_lang: str | No
         change = update.my_chat_member
         if change is not None and added_to_group(change.chat.type, change.old_chat_member.status,
                                                  change.new_chat_member.status):
-            await group_answer(change.chat.id, change.from_user.language_code or default_lang)
+            await to_group(change.chat.id, change.from_user.language_code or default_lang)
 
     builder = ApplicationBuilder().bot(bot).job_queue(None).concurrent_updates(True)
     if not polling:
         builder = builder.updater(None)
     application: AnyApplication = builder.build()
+    def guarded(callback: Callable[[Update, Context], Awaitable[None]]) -> Callable[[Update, Context],
+                                                                                     Coroutine[Any, Any, None]]:
+        """A reply that could not be delivered in time: a webhook's update is answered 503 and comes again
+        (PTB would pass the error to its error handler and answer 200), a polled one is counted as lost."""
+
+        async def run(update: Update, context: Context) -> None:
+            try:
+                if not await handling.run(callback(update, context)):
+                    undelivered(metrics)  # cut short at shutdown
+            except (Undelivered, MaybeDelivered):
+                if not defer():
+                    undelivered(metrics)
+
+        return run
+
     application.add_handlers([
-        MessageHandler(filters.UpdateType.MESSAGE, on_message),  # edited messages, channel posts: silence
-        CallbackQueryHandler(on_press),
-        ChatMemberHandler(on_added, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.UpdateType.MESSAGE, guarded(on_message)),  # edited messages, channel posts: silence
+        CallbackQueryHandler(guarded(on_press)),
+        ChatMemberHandler(guarded(on_added), ChatMemberHandler.MY_CHAT_MEMBER),
     ])
     application.add_error_handler(_on_error)
+    application.bot_data[_HANDLING] = handling
     return application
+
+
+_HANDLING = "anshin_handling"  # the application's ``delivery.Handling``, in its bot_data
 
 
 async def _on_error(update: object, context: Context) -> None:
@@ -292,6 +391,9 @@ async def poll(application: AnyApplication, stop: asyncio.Event | None = None, h
             finally:
                 if updater.running:
                     await updater.stop()
+                handling = application.bot_data.get(_HANDLING)
+                if isinstance(handling, Handling):
+                    await handling.drain()  # at most its grace: then what is left is cancelled
                 if application.running:
                     await application.stop()
 
@@ -342,7 +444,7 @@ def readable(raw: dict[str, Any]) -> bool:
 
 
 def webhook_app(application: AnyApplication, secret: str, path: str,
-                metrics: ReachMetrics | None = None) -> web.Application:
+                metrics: ReachMetrics | None = None, handling: Handling | None = None) -> web.Application:
     """``common.webhook_app`` feeding PTB: the update is handled before Telegram gets its 200."""
 
     async def feed(raw: dict[str, Any]) -> None:
@@ -354,7 +456,7 @@ def webhook_app(application: AnyApplication, secret: str, path: str,
             return  # a shape PTB cannot read (OverflowError, OSError: a date out of range): not resent
         await application.process_update(update)
 
-    return common.webhook_app(feed, secret, path, metrics)
+    return common.webhook_app(feed, secret, path, metrics, handling)
 
 
 async def serve_webhook(application: AnyApplication, url: str, secret: str, host: str, port: int, path: str,
@@ -374,7 +476,7 @@ async def serve_webhook(application: AnyApplication, url: str, secret: str, host
 async def run(engine: Engine, token: str, api: str, default_lang: str | None = None,
               metrics: ReachMetrics | None = None, webhook: WebhookSettings | None = None) -> None:
     """`anshin telegram --framework ptb`: poll, or serve ``webhook``, until SIGTERM/SIGINT."""
-    bot = create_bot(token, api)
+    bot = create_bot(token, api, metrics=metrics)
     application = create_application(engine, bot, default_lang, metrics=metrics, polling=webhook is None)
     if webhook is None:
         await poll(application)

@@ -12,9 +12,13 @@ text and keyboard. Nothing reads them, and what is not built cannot be kept or s
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from typing import Any, AnyStr
 
-__all__ = ["PRESSED_MESSAGE_FIELDS", "UNREAD_MESSAGE_FIELDS", "trim_update", "trim_updates_answer"]
+__all__ = ["PRESSED_MESSAGE_FIELDS", "UNREAD_MESSAGE_FIELDS", "skip_unreadable", "trim_update", "trim_updates_answer"]
+
+log = logging.getLogger(__name__)
 
 # Of a pressed message: what editing it in place needs (chat, id) and what tells an accessible message from an
 # inaccessible one (a date of 0). Its text, keyboard and sender are Anshin's own last screen.
@@ -51,3 +55,32 @@ def trim_updates_answer(content: AnyStr) -> AnyStr:
     answer["result"] = [trim_update(u) if isinstance(u, dict) else u for u in answer["result"]]
     trimmed = json.dumps(answer, ensure_ascii=False)
     return trimmed if isinstance(content, str) else trimmed.encode("utf-8")
+
+
+def skip_unreadable(content: AnyStr, readable: Callable[[dict[str, Any]], bool]) -> tuple[AnyStr, int]:
+    """A ``getUpdates`` answer (as it came, text or bytes) with every update that ``readable`` refuses replaced by
+    its bare ``update_id``, and how many were. A library reads a batch whole: one unreadable update made it fetch
+    the same batch again and again, and nobody after it was answered. A bare update is one the library reads,
+    confirms with the next offset and hands to no handler; each skipped one is logged, without its content."""
+    try:
+        answer = json.loads(content)
+    except (ValueError, RecursionError):
+        return content, 0
+    if not (isinstance(answer, dict) and answer.get("ok") is True and isinstance(answer.get("result"), list)):
+        return content, 0
+    kept: list[Any] = []
+    skipped = 0
+    for update in answer["result"]:
+        if isinstance(update, dict) and readable(update):
+            kept.append(update)
+            continue
+        skipped += 1
+        if isinstance(update, dict) and type(update.get("update_id")) is int:
+            kept.append({"update_id": update["update_id"]})
+        # (an entry without an integer update_id cannot even be confirmed: left out)
+    if not skipped:
+        return content, 0
+    log.warning("telegram: %d update(s) could not be read; skipped", skipped)
+    answer["result"] = kept
+    screened = json.dumps(answer, ensure_ascii=False)
+    return (screened if isinstance(content, str) else screened.encode("utf-8")), skipped
