@@ -261,6 +261,34 @@ def test_nginx_passes_the_secret_header_limits_bodies_and_hides_metrics() -> Non
     assert re.search(r"location = /metrics \{\s*return 404;", nginx)
 
 
+def duration(text: str) -> float:
+    """An nginx/compose/systemd duration such as 60s, 15s, 1m30s or a bare number of seconds."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text.strip())
+    assert parts and "".join(n + u for n, u in parts) == text.strip(), text
+    return sum(float(number) * units[unit or "s"] for number, unit in parts)
+
+
+def test_the_webhook_deadline_and_the_shutdown_fit_the_deploy_timeouts() -> None:
+    """A worker answers every update before nginx's proxy_read_timeout (else nginx passes the same update to
+    another worker: answered twice), and stops after SIGTERM before Docker, Kubernetes or systemd kill it."""
+    from bot.channels.delivery import OVERRUN, SHUTDOWN_GRACE, WEBHOOK_DEADLINE
+
+    nginx = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    [read_timeout] = re.findall(r"^\s*proxy_read_timeout (\S+);", nginx, re.M)
+    assert WEBHOOK_DEADLINE + OVERRUN + 5 <= duration(read_timeout), "answered before nginx gives up, with margin"
+    assert re.search(r"proxy_next_upstream [^;]*\bhttp_503\b", nginx), "a stopping worker's 503 goes to the next"
+    stops = {"compose stop_grace_period": duration(str(compose()["x-worker"]["stop_grace_period"])),
+             "k8s terminationGracePeriodSeconds": float(
+                 manifests()["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]),
+             "systemd TimeoutStopSec": duration(unit_settings((DEPLOY / "anshin.service").read_text(
+                 encoding="utf-8"))["TimeoutStopSec"][0])}
+    for name, seconds in stops.items():
+        assert SHUTDOWN_GRACE + OVERRUN + 2 <= seconds, f"{name} {seconds} s: a worker needs up to " \
+            f"{SHUTDOWN_GRACE + OVERRUN} s to stop"
+    assert duration("1m30s") == 90 and duration("500ms") == 0.5  # the reading of durations can tell them apart
+
+
 def need(tool: str) -> str:
     return require_tool(tool)
 

@@ -44,6 +44,7 @@ __all__ = [
     "defer",
     "first_attempt",
     "once",
+    "pause",
     "time_left",
 ]
 
@@ -109,6 +110,7 @@ _PROGRESS: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("ans
 class _Scope:
     timeout: asyncio.Timeout  # cancels the work at its deadline plus ``overrun``
     overrun: float
+    stopped: asyncio.Event  # set at SIGTERM: retry waits wake up
 
 
 _SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("anshin_scope", default=None)
@@ -145,6 +147,28 @@ def defer() -> bool:
     return True
 
 
+async def pause(delay: float) -> bool:
+    """Wait ``delay`` seconds before trying a call again: True when the wait is over; False when a shutdown began
+    meanwhile and the rest of the wait would not end before the grace does (give up now)."""
+    scope = _SCOPE.get()
+    if scope is None:
+        await asyncio.sleep(delay)
+        return True
+    loop = asyncio.get_running_loop()
+    until = loop.time() + delay
+    if not scope.stopped.is_set():
+        try:
+            async with asyncio.timeout(delay):
+                await scope.stopped.wait()
+        except TimeoutError:
+            return True
+    rest, left = until - loop.time(), time_left()
+    if left is not None and rest >= left:
+        return False
+    await asyncio.sleep(max(0.0, rest))
+    return True
+
+
 def time_left() -> float | None:
     """Seconds until the current event's deadline (or the end of the shutdown grace); None: no deadline. A call
     starts only with time left, and waits for its answer at most that long."""
@@ -166,6 +190,7 @@ class Handling:
         self._scopes: set[asyncio.Timeout] = set()
         self._stop_at: float | None = None
         self._idle: asyncio.Event | None = None
+        self._stopped: asyncio.Event | None = None
 
     @property
     def stopping(self) -> bool:
@@ -181,7 +206,9 @@ class Handling:
         ends = [end for end in (self._stop_at, None if self.deadline is None else loop.time() + self.deadline)
                 if end is not None]
         timeout = asyncio.timeout_at(min(ends) + self.overrun if ends else None)
-        token = _SCOPE.set(_Scope(timeout, self.overrun))
+        if self._stopped is None:
+            self._stopped = asyncio.Event()
+        token = _SCOPE.set(_Scope(timeout, self.overrun, self._stopped))
         self._scopes.add(timeout)
         try:
             async with timeout:
@@ -204,6 +231,8 @@ class Handling:
         if self._stop_at is not None:
             return
         self._stop_at = asyncio.get_running_loop().time() + self.grace
+        if self._stopped is not None:
+            self._stopped.set()
         for timeout in self._scopes:
             when = timeout.when()
             timeout.reschedule(self._stop_at + self.overrun if when is None else

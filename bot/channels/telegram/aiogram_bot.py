@@ -49,7 +49,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels import server
-from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer
+from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer, pause
 from bot.channels.server import HEALTH_PATH, MAX_BODY, WithholdDetails, serve_until_stopped
 from bot.channels.telegram import common
 from bot.channels.telegram.aiogram_session import AnshinSession, NoAnswer
@@ -136,7 +136,8 @@ class Retry(RetryPolicy, BaseRequestMiddleware):
             if delay is None:
                 raise failed
             log.info("telegram: %s retried in %.1f s", method.__api_method__, delay)
-            await asyncio.sleep(delay)
+            if not await pause(delay):
+                raise failed
 
 
 def create_bot(token: str, api: str = "https://api.telegram.org", retry: Retry | None = None,

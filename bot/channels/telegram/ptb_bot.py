@@ -45,7 +45,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels import server
-from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer, time_left
+from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer, pause, time_left
 from bot.channels.server import serve_until_stopped, stop_on_signals
 from bot.channels.telegram import common
 from bot.channels.telegram.common import (
@@ -156,17 +156,20 @@ class Retry(HTTPXRequest):
                 if method == "sendMessage" and _no_answer(error):
                     raise
                 delay = self.policy.wait(attempt, started)
-                if delay is None:
+                if delay is None or not await self._pause(method, delay):
                     raise
             else:
                 answer = _answer(payload)
                 if answer is not None and code != 429 and code < 500:
                     return code, payload
                 delay = self.policy.wait(attempt, started, _retry_after(answer) if answer and code == 429 else None)
-                if delay is None:
+                if delay is None or not await self._pause(method, delay):
                     return code, payload  # PTB raises RetryAfter, NetworkError or TelegramError from it
-            log.info("telegram: %s retried in %.1f s", method, delay)  # the method's name only
-            await asyncio.sleep(delay)
+
+    @staticmethod
+    async def _pause(method: str, delay: float) -> bool:
+        log.info("telegram: %s retried in %.1f s", method, delay)  # the method's name only
+        return await pause(delay)
 
 
 def _readable_by_ptb(raw: dict[str, Any]) -> bool:
