@@ -74,3 +74,36 @@ async def test_sigterm_stops_within_seconds_while_a_reply_waits_on_a_429(
     assert "Traceback" not in err.decode()
     if posted is not None:
         assert await posted == 503, "the abandoned update is left for Telegram to deliver again"
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_sigterm_stops_a_worker_still_starting_while_telegram_is_down(
+        api: FakeBotAPI, framework: str, mode: str) -> None:
+    """Start-up calls (getMe, deleteWebhook, setWebhook) are retried for minutes while the Bot API fails: SIGTERM
+    stops them too."""
+    for method in ("getMe", "deleteWebhook", "setWebhook"):
+        api.fail(method, 502, times=10_000)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSHIN_")}
+    env.update(ANSHIN_TELEGRAM_TOKEN=TOKEN, ANSHIN_TELEGRAM_API=api.base, ANSHIN_CONTENT=str(FIXTURE_CONTENT))
+    args = ["-m", "bot", "telegram", "--framework", framework]
+    if mode == "webhook":
+        env.update(ANSHIN_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", ANSHIN_WEBHOOK_SECRET=SECRET,
+                   ANSHIN_PORT=str(port))
+        args.append("--webhook")
+    process = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while len([r for r in api.requests if r.fault]) < 3:
+            assert time.monotonic() < deadline and process.returncode is None, "the worker did not start"
+            await asyncio.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stopping = time.monotonic()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+        took = time.monotonic() - stopping
+    print(f"{framework} {mode}, starting: stopped {took:.2f} s after SIGTERM")
+    assert took < BOUND and process.returncode == 0, (took, err.decode()[-500:])
+    assert "Traceback" not in err.decode()

@@ -5,6 +5,7 @@ that keeps what users sent out of the libraries' own log lines."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -33,6 +34,7 @@ __all__ = [
     "read_body",
     "serve_until_stopped",
     "stop_on_signals",
+    "unless_stopped",
     "withhold_details",
 ]
 
@@ -180,6 +182,24 @@ def stop_on_signals(stop: asyncio.Event) -> Iterator[asyncio.Event]:
             loop.remove_signal_handler(sig)
 
 
+async def unless_stopped(stop: asyncio.Event, work: Awaitable[Any]) -> bool:
+    """Await ``work`` (start-up calls, retried for minutes while the messenger is down) unless ``stop`` is set
+    first: then it is cancelled and False returned, so that SIGTERM stops a worker that is still starting."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        task.result()
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
+
+
 async def serve_until_stopped(app: web.Application, host: str, port: int, started: Callable[[], Awaitable[Any]],
                               stop: asyncio.Event | None = None) -> None:
     """Serve ``app``, call ``started`` (e.g. register the webhook), and serve until SIGTERM/SIGINT or ``stop``.
@@ -191,9 +211,9 @@ async def serve_until_stopped(app: web.Application, host: str, port: int, starte
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
-            await started()
-            log.info("webhook listening on %s:%d", host, port)
-            await stopped.wait()
+            if await unless_stopped(stopped, started()):
+                log.info("webhook listening on %s:%d", host, port)
+                await stopped.wait()
             handling = app.get(HANDLING)
             if handling is not None:
                 await handling.drain()

@@ -12,6 +12,7 @@ from bot.channels.telegram import aiogram_types  # noqa: F401  (first: aiogram's
 # isort: on
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -325,7 +326,12 @@ async def poll(dispatcher: Dispatcher, bot: Bot, handle_signals: bool = True, ti
     """Long polling until SIGTERM/SIGINT (or ``dispatcher.stop_polling()``). Then the updates in hand get
     ``delivery.SHUTDOWN_GRACE`` seconds to finish; a reply still undelivered then is counted as lost (polling has
     confirmed its update to Telegram)."""
-    await bot.delete_webhook(drop_pending_updates=False)
+    stop = asyncio.Event()  # until aiogram's own SIGTERM handler is in place
+    with server.stop_on_signals(stop) if handle_signals else contextlib.nullcontext(stop):
+        started = await server.unless_stopped(stop, bot.delete_webhook(drop_pending_updates=False))
+    if not started:
+        await bot.session.close()
+        return
     try:
         await dispatcher.start_polling(bot, polling_timeout=timeout, allowed_updates=list(ALLOWED_UPDATES),
                                        handle_signals=handle_signals, close_bot_session=False)

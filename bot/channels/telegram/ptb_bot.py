@@ -46,7 +46,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels import server
 from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer, pause, time_left
-from bot.channels.server import serve_until_stopped, stop_on_signals
+from bot.channels.server import serve_until_stopped, stop_on_signals, unless_stopped
 from bot.channels.telegram import common
 from bot.channels.telegram.common import (
     ALLOWED_UPDATES,
@@ -385,20 +385,22 @@ async def poll(application: AnyApplication, stop: asyncio.Event | None = None, h
     if updater is None:
         raise ValueError("create_application(..., polling=True) makes an application that can poll")
     with stop_on_signals(stop) if handle_signals else contextlib.nullcontext(stop):
-        async with application:  # initialize (getMe) ... shutdown
-            await updater.start_polling(timeout=timeout, allowed_updates=list(ALLOWED_UPDATES),
-                                        drop_pending_updates=False)  # deletes a webhook first
-            try:
-                await application.start()
-                await stop.wait()
-            finally:
-                if updater.running:
-                    await updater.stop()
-                handling = application.bot_data.get(_HANDLING)
-                if isinstance(handling, Handling):
-                    await handling.drain()  # at most its grace: then what is left is cancelled
-                if application.running:
-                    await application.stop()
+        try:  # (start-up calls are retried while Telegram is down: SIGTERM stops them too)
+            if not (await unless_stopped(stop, application.initialize())  # getMe
+                    and await unless_stopped(stop, updater.start_polling(  # deletes a webhook first
+                        timeout=timeout, allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False))):
+                return
+            await application.start()
+            await stop.wait()
+        finally:
+            if updater.running:
+                await updater.stop()
+            handling = application.bot_data.get(_HANDLING)
+            if isinstance(handling, Handling):
+                await handling.drain()  # at most its grace: then what is left is cancelled
+            if application.running:
+                await application.stop()
+            await application.shutdown()
 
 
 _MESSAGES = ("message", "edited_message", "channel_post", "edited_channel_post", "business_message",
@@ -465,15 +467,20 @@ def webhook_app(application: AnyApplication, secret: str, path: str,
 async def serve_webhook(application: AnyApplication, url: str, secret: str, host: str, port: int, path: str,
                         stop: asyncio.Event | None = None, metrics: ReachMetrics | None = None) -> None:
     """Register the webhook with Telegram, then serve until SIGTERM/SIGINT or ``stop`` is set."""
-    async with application:
-        await application.start()
+    stop = stop or asyncio.Event()
+    with stop_on_signals(stop):  # (from the start: getMe is retried while Telegram is down)
         try:
+            if not await unless_stopped(stop, application.initialize()):
+                return
+            await application.start()
             await serve_until_stopped(
                 webhook_app(application, secret, path, metrics), host, port,
                 lambda: application.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)),
                 stop)
         finally:
-            await application.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
 
 
 async def run(engine: Engine, token: str, api: str, default_lang: str | None = None,
