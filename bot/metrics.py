@@ -4,7 +4,7 @@ Nothing here sees a user id, a chat id, a name or anything a user typed. ``recor
 event's kind, the ``/start`` payload's campaign (kept only when it is a configured campaign code, else
 ``other``) and the engine's replies (screen keys, service ids, locales: all from the loaded content). Every
 label value is checked against its fixed set before it is counted, so cardinality is bounded by the content.
-Counters only: no timestamps per person, no histograms of sessions.
+Counters only: no timestamps per person (no ``*_created`` series either), no histograms of sessions.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, disable_created_metrics, generate_latest
 
 from bot.engine import Engine, Event, Reply, parse_payload
 from bot.safety.categories import CATEGORIES, CATEGORY_TOPIC
@@ -41,6 +41,9 @@ ERROR_KINDS = ("outdated_button", "bad_event", "delivery_failure", "delivery_def
 CAMPAIGN_CODE = re.compile(r"^[A-Za-z0-9_]{1,48}$")
 MAX_CAMPAIGNS = 100  # the known set is configuration; a bound keeps a typo'd list from growing the series
 _TOPIC_CATEGORY = {topic: category for category, topic in CATEGORY_TOPIC.items()}
+# Without this every labelled counter also has a ``*_created`` series: the moment its label was first seen, which
+# for a rare screen is the moment one person opened it.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 def parse_campaigns(text: str) -> frozenset[str]:

@@ -119,6 +119,53 @@ def test_run_without_a_token_serves_the_web_chat() -> None:
         server.wait(timeout=10)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+def test_serve_publishes_the_counters_only_on_their_own_address() -> None:
+    """The chat is safe to expose; /metrics (how many opened which screen) is not on its port, only on
+    --metrics-port, on 127.0.0.1 unless told otherwise."""
+    import time
+
+    chat, counters = _free_port(), _free_port()
+    env = {**os.environ, "ANSHIN_CONTENT": str(FIXTURE_CONTENT)}
+    args = [sys.executable, "-m", "bot", "serve", "--port", str(chat), "--metrics-port", str(counters)]
+    server = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _ = _get(f"http://127.0.0.1:{counters}/metrics")
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "anshin serve did not start"
+                time.sleep(0.2)
+        status, text = _get(f"http://127.0.0.1:{counters}/metrics")
+        assert status == 200 and "anshin_starts" in text and "_created" not in text
+        assert _get(f"http://127.0.0.1:{chat}/")[0] == 200
+        assert _get(f"http://127.0.0.1:{chat}/metrics")[0] == 404
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=10)
+    assert f"http://127.0.0.1:{counters}/metrics" in err
+
+
 def test_a_bad_log_level_is_one_line_naming_the_variable() -> None:
     result = CliRunner(env={"ANSHIN_LOG_LEVEL": "LOUD"}).invoke(main, ["check", "--root", str(FIXTURE_CONTENT)])
     assert result.exit_code == 2

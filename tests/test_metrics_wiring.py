@@ -6,8 +6,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.telegram.aiogram_bot import create_bot, create_dispatcher, webhook_app
-from bot.channels.web.app import create_app, start_web
-from bot.engine import Engine
+from bot.channels.web.app import create_app, metrics_app, start_web
+from bot.engine import Engine, Event
 from bot.metrics import ReachMetrics
 
 
@@ -16,9 +16,11 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
-async def test_the_web_chat_counts_its_events_and_serves_metrics(fixture_engine: Engine) -> None:
+async def test_the_web_chat_counts_its_events_and_serves_metrics_on_an_address_of_their_own(
+        fixture_engine: Engine) -> None:
     metrics = ReachMetrics.for_engine(fixture_engine, ["spring2027"])
     runner, base = await serve(create_app(fixture_engine, metrics=metrics))
+    counters, counted = await serve(metrics_app(metrics))
     try:
         async with aiohttp.ClientSession() as session:
             for body in ('{"start": "p-ja-spring2027"}', '{"text": "Kanaria7731"}', '{"nope": 1}'):
@@ -26,22 +28,28 @@ async def test_the_web_chat_counts_its_events_and_serves_metrics(fixture_engine:
                                         headers={"Content-Type": "application/json"}) as response:
                     await response.read()
             async with session.get(f"{base}/metrics") as response:
+                assert response.status == 404, "the chat, safe to expose, does not publish the counters"
+            async with session.get(f"{counted}/metrics") as response:
                 assert response.status == 200
                 text = await response.text()
     finally:
         await runner.cleanup()
+        await counters.cleanup()
     assert 'anshin_starts_total{audience="parent",campaign="spring2027",locale="ja"} 1.0' in text
     assert 'anshin_errors_total{kind="bad_event"} 1.0' in text
     assert "Kanaria7731" not in text
+    assert "_created" not in text, "no series holds the moment a label was first seen"
 
 
-async def test_without_metrics_the_web_chat_has_no_metrics_page(fixture_engine: Engine) -> None:
-    runner, base = await serve(create_app(fixture_engine))
-    try:
-        async with aiohttp.ClientSession() as session, session.get(f"{base}/metrics") as response:
-            assert response.status == 404
-    finally:
-        await runner.cleanup()
+def test_no_counter_has_a_created_series(fixture_engine: Engine) -> None:
+    """prometheus_client adds ``*_created`` (the time a label was first seen: for a rare screen, the moment one
+    person opened it) unless told not to."""
+    metrics = ReachMetrics.for_engine(fixture_engine)
+    metrics.record(Event("start", "", "ja"), fixture_engine.handle(Event("start", "", "ja")))
+    metrics.error("bad_event")
+    text = metrics.exposition().decode()
+    assert "anshin_topics_opened_total" in text and "anshin_errors_total" in text
+    assert "_created" not in text
 
 
 async def test_the_webhook_server_serves_metrics(fixture_engine: Engine) -> None:

@@ -14,7 +14,14 @@ from bot.engine import Engine, Event, EventError, Reply, event_from_json
 __all__ = ["MAX_LINE_BYTES", "Recorder", "answer_line", "answer_text", "encode_replies", "read_event", "replies_for"]
 
 MAX_LINE_BYTES = 1 << 20  # a longer line is refused, not parsed
+MAX_INT_DIGITS = 20  # no event has a number; a longer one is refused before Python converts it (slow, or refused)
 Recorder = Callable[[Event, Sequence[Reply]], None]
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError("a number too long")
+    return int(text)
 
 
 def read_event(line: str) -> Event | str:
@@ -23,9 +30,10 @@ def read_event(line: str) -> Event | str:
     if len(line) > MAX_LINE_BYTES // 4 and len(line.encode("utf-8", "replace")) > MAX_LINE_BYTES:
         return f"line longer than {MAX_LINE_BYTES} bytes"
     try:
-        data = json.loads(line)
-    except (json.JSONDecodeError, RecursionError) as error:
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+        data = json.loads(line, parse_int=_bounded_int)
+    except (ValueError, RecursionError) as error:  # (JSONDecodeError is a ValueError)
+        reason = (error.msg if isinstance(error, json.JSONDecodeError) else
+                  "nested too deeply" if isinstance(error, RecursionError) else "a number too long")
         return f"not JSON ({reason}); send one event per line such as {{\"start\": \"\"}}"
     try:
         return event_from_json(data)

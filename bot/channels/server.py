@@ -127,6 +127,15 @@ class _Handler(RequestHandler):
 
     error_headers: Mapping[str, str] = {}
 
+    def log_exception(self, *args: Any, **kwargs: Any) -> None:
+        """A body that does not decode is the client's fault, not news: aiohttp, draining what is left of it
+        after the 400, would log it at ERROR."""
+        error = kwargs.get("exc_info")
+        if isinstance(error, RequestPayloadError | HttpProcessingError | ConnectionError):
+            self.logger.debug(f"http: {type(error).__name__}")
+            return
+        super().log_exception(*args, **kwargs)
+
     def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
         # Garbage from the internet and clients that hang up are not news; a failing handler is.

@@ -128,7 +128,13 @@ def run(ctx: click.Context, root: Path | None, lang: str | None, terminal: bool,
               help="Port (default: $ANSHIN_PORT or 8080; 0: any free).")
 @click.option("--exit-url", default=None,
               help="Where the quick-exit button goes (default: $ANSHIN_EXIT_URL or https://www.yahoo.co.jp/).")
-def serve(root: Path | None, host: str | None, port: int | None, exit_url: str | None) -> None:
+@click.option("--metrics-port", default=None, type=click.IntRange(0, 65535),
+              help="Serve the reach counters (GET /metrics, for Prometheus) on this port; never on the chat's own. "
+              "Default: not served.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address for --metrics-port: keep it internal.")
+def serve(root: Path | None, host: str | None, port: int | None, exit_url: str | None,
+          metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> None:
     from bot.channels.web.app import DEFAULT_EXIT_URL, run_web
 
     host, port = listen_address(host, port)
@@ -140,10 +146,16 @@ def serve(root: Path | None, host: str | None, port: int | None, exit_url: str |
     def ready(bound: int) -> None:
         click.echo(f"Anshin web chat: http://{shown}:{bound}/  (Ctrl-C to stop)", err=True)
 
+    def metrics_ready(bound: int) -> None:
+        counters = f"[{metrics_host}]" if ":" in metrics_host else metrics_host
+        click.echo(f"reach counters: http://{counters}:{bound}/metrics", err=True)
+
     engine = engine_for(root)
+    address = (metrics_host, metrics_port) if metrics_port is not None else None
     settle_heap()
     try:
-        code = run_web(engine, host, port, exit_url=target, ready=ready, metrics=reach_metrics(engine))
+        code = run_web(engine, host, port, exit_url=target, ready=ready, metrics=reach_metrics(engine),
+                       metrics_address=address, metrics_ready=metrics_ready)
     except OSError as error:
         raise address_in_use(error, host, port) or error from None
     sys.exit(code)

@@ -56,7 +56,7 @@ class Harness(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def send(self, update: dict[str, Any], timeout: float = 20.0) -> int: ...
-    async def post(self, body: bytes, secret: str | None) -> int: ...
+    async def post(self, body: bytes, secret: str | None, extra: dict[str, str] | None = None) -> int: ...
 
 
 async def _until(api: FakeBotAPI, condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
@@ -107,7 +107,7 @@ class AiogramPolling:
         await _until(self.api, lambda: self.done[update_id] >= expected, "update not handled", timeout=timeout)
         return 200
 
-    async def post(self, body: bytes, secret: str | None) -> int:
+    async def post(self, body: bytes, secret: str | None, extra: dict[str, str] | None = None) -> int:
         raise NotImplementedError("polling has no webhook")
 
 
@@ -151,8 +151,8 @@ class AiogramWebhook:
             await asyncio.sleep(REDELIVERY)
         return status
 
-    async def post(self, body: bytes, secret: str | None) -> int:
-        headers = {"Content-Type": "application/json"}
+    async def post(self, body: bytes, secret: str | None, extra: dict[str, str] | None = None) -> int:
+        headers = {"Content-Type": "application/json", **(extra or {})}
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
         async with self.client.post(self.url, data=body, headers=headers) as response:
@@ -192,7 +192,7 @@ class PtbPolling:
         await _until(self.api, lambda: self.done[update_id] >= expected, "update not handled", timeout=timeout)
         return 200
 
-    async def post(self, body: bytes, secret: str | None) -> int:
+    async def post(self, body: bytes, secret: str | None, extra: dict[str, str] | None = None) -> int:
         raise NotImplementedError("polling has no webhook")
 
 

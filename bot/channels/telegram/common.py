@@ -465,8 +465,10 @@ def webhook_app(feed: Callable[[dict[str, Any]], Awaitable[None]], secret: str, 
             return _busy()
         try:
             raw = load_json(await read_body(request))
-        except BodyError as error:
-            return web.Response(status=error.status, text=error.reason)
+        except BodyError as error:  # too large, too slow, or a Content-Encoding that does not decode
+            refused = web.Response(status=error.status, text=error.reason)
+            refused.force_close()  # the rest of that body is not worth waiting for
+            return refused
         except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deeply, an integer too long
             return web.Response(status=400, text="Bad Request")
         if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:

@@ -2,7 +2,9 @@
 
 ``POST /api/event`` takes one ``anshin simulate`` event as a JSON object and returns the same answer
 (``{"replies": [...]}``); ``GET /api/ui?lang=xx`` gives the page's own texts from the catalogues.
-Errors are JSON with a 4xx status; nothing from a request is logged but its method, route and status.
+Errors are JSON with a 4xx status, aiohttp's own included (a request it cannot parse, a slow one); nothing from
+a request is logged but its method, route and status. The reach counters are counted here and published on a
+separate address (``metrics_app``), never on the chat's own.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.protocol import encode_replies, replies_for
-from bot.channels.server import HEALTH_PATH
+from bot.channels.server import HEALTH_PATH, BodyError, Runner, read_body
 from bot.channels.web.guard import SERVER_LOG, AccessLog, Limits, RateLimiter, ScrubFilter, security_headers
 from bot.engine import Engine
 from bot.metrics import ReachMetrics, metrics_handler
 
-__all__ = ["DEFAULT_EXIT_URL", "UI_MESSAGES", "Limits", "create_app", "html_lang", "run_web", "start_web"]
+__all__ = ["DEFAULT_EXIT_URL", "UI_MESSAGES", "Limits", "create_app", "html_lang", "metrics_app", "run_web",
+           "start_web"]
 
 log = logging.getLogger("bot.channels.web")  # and .access, .server: names kept short for operators
 STATIC = Path(__file__).resolve().parent / "static"
@@ -35,13 +38,14 @@ UI_MESSAGES = (
 )
 _FILES = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
           "/app.css": ("app.css", "text/css")}
-_API = ("/api/event", "/api/ui", "/metrics", HEALTH_PATH)
+_API = ("/api/event", "/api/ui", HEALTH_PATH)
 _SCRIPTS = frozenset(("Hans", "Hant", "Latn", "Cyrl", "Arab", "Deva", "Jpan", "Kore"))
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ENGINE: web.AppKey[Engine] = web.AppKey("engine", Engine)
 LIMITER: web.AppKey[RateLimiter] = web.AppKey("limiter", RateLimiter)
 EXIT_URL: web.AppKey[str] = web.AppKey("exit_url", str)
 METRICS: web.AppKey[ReachMetrics] = web.AppKey("metrics", ReachMetrics)
+HEADERS: web.AppKey[dict[str, str]] = web.AppKey("headers", dict)
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
@@ -49,8 +53,10 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
 
 
 _REASONS = {
+    400: "the request body could not be read; send the event as plain JSON",
     404: "no such page; the chat is at /",
     405: "method not allowed",
+    408: "the request came too slowly; please try again",
     413: "request body too large",
 }
 
@@ -84,7 +90,12 @@ async def _rate_limit(request: web.Request, handler: Handler) -> web.StreamRespo
 async def _event(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return _error(415, "send the event as application/json, e.g. {\"start\": \"\"}")
-    body = await request.read()  # client_max_size refuses a larger body with 413
+    try:
+        body = await read_body(request)  # client_max_size refuses a larger body with 413
+    except BodyError as error:  # too large, too slow, or a Content-Encoding that does not decode
+        refused = _error(error.status, _REASONS[error.status])
+        refused.force_close()  # the rest of that body is not worth waiting for
+        return refused
     try:
         line = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -146,7 +157,7 @@ def create_app(engine: Engine, limits: Limits | None = None, exit_url: str = DEF
     app[ENGINE] = engine
     app[LIMITER] = RateLimiter(limits)
     app[EXIT_URL] = exit_url
-    headers = security_headers(frame_ancestors)
+    headers = app[HEADERS] = security_headers(frame_ancestors)
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         response.headers.update(headers)
@@ -157,9 +168,16 @@ def create_app(engine: Engine, limits: Limits | None = None, exit_url: str = DEF
     app.router.add_post("/api/event", _event)
     app.router.add_get("/api/ui", _ui)
     app.router.add_get(HEALTH_PATH, _health)
-    if metrics is not None:  # reach counters, labels from fixed sets only (bot/metrics.py)
+    if metrics is not None:  # reach counters, labels from fixed sets only (bot/metrics.py); served by metrics_app
         app[METRICS] = metrics
-        app.router.add_get("/metrics", metrics_handler(metrics))
+    return app
+
+
+def metrics_app(metrics: ReachMetrics) -> web.Application:
+    """``GET /metrics`` alone, for Prometheus on an address of its own (``anshin serve --metrics-port``): the
+    chat is safe to expose, and the counters (how many opened which screen) are for operators only."""
+    app = web.Application()
+    app.router.add_get("/metrics", metrics_handler(metrics))
     return app
 
 
@@ -171,8 +189,9 @@ def _runner(app: web.Application, handle_signals: bool) -> web.AppRunner:
     server_log = logging.getLogger(SERVER_LOG)
     if not any(isinstance(f, ScrubFilter) for f in server_log.filters):
         server_log.addFilter(ScrubFilter())
-    return web.AppRunner(app, access_log_class=_AccessLog, access_log=logging.getLogger("bot.channels.web.access"),
-                         logger=server_log, handle_signals=handle_signals)
+    return Runner(app, error_headers=app.get(HEADERS), access_log_class=_AccessLog,
+                  access_log=logging.getLogger("bot.channels.web.access"), logger=server_log,
+                  handle_signals=handle_signals)
 
 
 async def start_web(app: web.Application, host: str = "127.0.0.1", port: int = 0,
@@ -190,17 +209,27 @@ async def start_web(app: web.Application, host: str = "127.0.0.1", port: int = 0
 
 def run_web(engine: Engine, host: str, port: int, limits: Limits | None = None,
             exit_url: str = DEFAULT_EXIT_URL, ready: Callable[[int], None] | None = None,
-            metrics: ReachMetrics | None = None) -> int:
-    """Serve until interrupted (Ctrl-C). ``ready`` is called with the bound port."""
+            metrics: ReachMetrics | None = None, metrics_address: tuple[str, int] | None = None,
+            metrics_ready: Callable[[int], None] | None = None) -> int:
+    """Serve until interrupted (Ctrl-C). ``ready`` is called with the bound port. With ``metrics_address``
+    (host, port), ``GET /metrics`` is served there (``metrics_ready`` gets its port), and nowhere else."""
 
     async def main() -> None:
-        runner, bound = await start_web(create_app(engine, limits, exit_url, metrics=metrics), host, port, True)
-        if ready is not None:
-            ready(bound)
+        runners: list[web.AppRunner] = []
         try:
+            runner, bound = await start_web(create_app(engine, limits, exit_url, metrics=metrics), host, port, True)
+            runners.append(runner)
+            if metrics is not None and metrics_address is not None:
+                counters, counted = await start_web(metrics_app(metrics), *metrics_address)
+                runners.append(counters)
+                if metrics_ready is not None:
+                    metrics_ready(counted)
+            if ready is not None:
+                ready(bound)
             await asyncio.Event().wait()
         finally:
-            await runner.cleanup()
+            for running in runners:
+                await running.cleanup()
 
     with contextlib.suppress(KeyboardInterrupt, web.GracefulExit):
         asyncio.run(main())

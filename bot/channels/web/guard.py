@@ -11,6 +11,7 @@ import hmac
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,13 +34,17 @@ class Limits:
 
 
 class RateLimiter:
-    """A token bucket per client address, held in memory under a per-process keyed hash."""
+    """A token bucket per client address, held in memory under a per-process keyed hash.
+
+    The buckets are kept in the order their clients were last seen, so that forgetting is constant time: the
+    least recently seen bucket is dropped once it has refilled (nothing left to remember) or once there are more
+    than ``max_clients``; a new address never makes the whole table be walked."""
 
     def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self.clock = clock
         self._key = secrets.token_bytes(32)
-        self._buckets: dict[bytes, tuple[float, float]] = {}  # client -> (tokens, last seen)
+        self._buckets: OrderedDict[bytes, tuple[float, float]] = OrderedDict()  # client -> (tokens, last seen)
 
     def _client(self, address: str) -> bytes:
         return hmac.new(self._key, address.encode("utf-8", "replace"), hashlib.sha256).digest()[:16]
@@ -48,24 +53,22 @@ class RateLimiter:
         """0 when the request may go ahead, else the seconds to wait."""
         now = self.clock()
         client = self._client(address)
-        tokens, last = self._buckets.get(client, (float(self.limits.burst), now))
+        tokens, last = self._buckets.pop(client, (float(self.limits.burst), now))
         tokens = min(float(self.limits.burst), tokens + (now - last) * self.limits.per_second)
-        if tokens < 1.0:
-            self._buckets[client] = (tokens, now)
-            return (1.0 - tokens) / self.limits.per_second
-        self._buckets[client] = (tokens - 1.0, now)
-        if len(self._buckets) > self.limits.max_clients:
-            self._forget(now)
-        return 0.0
+        allowed = tokens >= 1.0
+        self._buckets[client] = (tokens - 1.0 if allowed else tokens, now)  # now the most recently seen
+        self._forget(now)
+        return 0.0 if allowed else (1.0 - tokens) / self.limits.per_second
 
     def _forget(self, now: float) -> None:
-        """Drop buckets that have refilled (nothing to remember), then the idlest if still too many."""
+        """Drop the least recently seen buckets while they have refilled or there are too many: each is dropped
+        once, so this is constant time per request on average."""
         full_after = self.limits.burst / self.limits.per_second
-        self._buckets = {c: b for c, b in self._buckets.items() if now - b[1] < full_after}
-        excess = len(self._buckets) - self.limits.max_clients
-        if excess > 0:
-            for client in sorted(self._buckets, key=lambda c: self._buckets[c][1])[:excess]:
-                del self._buckets[client]
+        while self._buckets:
+            client, (_, last) = next(iter(self._buckets.items()))
+            if len(self._buckets) <= self.limits.max_clients and now - last < full_after:
+                return
+            del self._buckets[client]
 
     def __len__(self) -> int:
         return len(self._buckets)
