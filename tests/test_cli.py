@@ -56,6 +56,34 @@ def test_chat_numbers_buttons_and_quits() -> None:
     assert "About privacy" in out
 
 
+def test_chat_answers_typed_text_in_the_language_chosen_from_the_language_menu() -> None:
+    """After /language -> English, a typed message is answered in English (the terminal keeps the conversation's
+    language; it was the machine's default, Japanese)."""
+    from bot.engine import Engine, Event, load_content
+
+    engine = Engine(load_content(FIXTURE_CONTENT))
+    english = engine.handle(Event("text", "hello there", "en"))[0].text.strip().splitlines()[0]
+    japanese = engine.handle(Event("text", "hello there", "ja"))[0].text.strip().splitlines()[0]
+    assert english != japanese
+    menu = engine.handle(Event("command", "language", None))[0]
+    choice = [b.label for row in menu.buttons for b in row if b.url is None].index("English") + 1
+    code, out, _ = run("chat", "--root", str(FIXTURE_CONTENT), stdin=f"/language\n{choice}\nhello there\n/quit\n")
+    assert code == 0
+    last = out.rsplit("> ", 2)[-2]
+    assert english in last and japanese not in last
+
+
+def test_simulate_goes_on_after_a_number_of_five_thousand_digits() -> None:
+    """It stopped with a traceback, dropping the lines after it (int() refuses more than 4,300 digits)."""
+    lines = ['{"start": "", "lang": ' + "1" * 5000 + "}", '{"text": "x", "n": -' + "9" * 30 + "}", '{"start": ""}']
+    process = subprocess.run([sys.executable, "-m", "bot", "simulate", "--root", str(FIXTURE_CONTENT)], text=True,
+                             input="\n".join(lines) + "\n", capture_output=True, timeout=60)
+    assert process.returncode == 0 and "Traceback" not in process.stderr
+    answers = [json.loads(line) for line in process.stdout.splitlines()]
+    assert [sorted(a) for a in answers] == [["error"], ["error"], ["replies"]]
+    assert "number" in answers[0]["error"] and "1111" not in answers[0]["error"]
+
+
 def test_broken_content_refuses_to_start(tmp_path: Path) -> None:
     (tmp_path / "flows").mkdir()
     (tmp_path / "flows" / "start.yaml").write_text("flow: [broken", encoding="utf-8")
@@ -182,3 +210,13 @@ def test_long_running_commands_run_on_uvloop_where_it_is_installed() -> None:
         return type(asyncio.get_running_loop()).__module__
 
     assert run_async(loop_module()).startswith("uvloop")
+
+
+def test_no_log_level_shows_the_screens_a_conversation_enters() -> None:
+    """At ANSHIN_LOG_LEVEL=DEBUG the conversation machine's library wrote every screen entered and left."""
+    lines = ['{"start": ""}', '{"press": "1:ja:x:start.menu:teen.menu"}', '{"text": "死にたい"}']
+    env = {**os.environ, "ANSHIN_LOG_LEVEL": "DEBUG"}
+    process = subprocess.run([sys.executable, "-m", "bot", "simulate", "--root", str(FIXTURE_CONTENT)], text=True,
+                             input="\n".join(lines) + "\n", capture_output=True, timeout=60, env=env)
+    assert process.returncode == 0 and len(process.stdout.splitlines()) == 3
+    assert "teen.menu" not in process.stderr and "start.menu" not in process.stderr, process.stderr[:500]

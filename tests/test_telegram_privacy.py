@@ -155,3 +155,24 @@ async def test_no_update_is_kept_in_memory_once_handled(mode: str, fixture_engin
     finally:
         await harness.stop()
         await api.stop()
+
+
+@pytest.mark.parametrize("mode", sorted(HARNESSES))
+async def test_no_library_logs_the_screens_a_conversation_enters(
+        mode: str, fixture_engine: Engine, debug_everywhere: pytest.LogCaptureFixture) -> None:
+    """transitions logs every state it enters and leaves at INFO and DEBUG ("Finished processing state
+    teen.menu enter callbacks"): a timeline of the topics someone opened. Kept at WARNING whatever the level."""
+    api = FakeBotAPI()
+    await api.start()
+    harness = HARNESSES[mode](api, fixture_engine, None)
+    await harness.start()
+    try:
+        for update in script(Updates(user_id=USER_ID)):
+            await harness.send(update)
+    finally:
+        await harness.stop()
+        await api.stop()
+    logged = "\n".join(f"{r.name} {r.getMessage()}" for r in debug_everywhere.records)
+    assert logging.getLogger("transitions").getEffectiveLevel() >= logging.WARNING
+    screens = [key for key in fixture_engine.content.nodes if key in logged]
+    assert screens == [] and "processing state" not in logged, screens

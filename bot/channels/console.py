@@ -38,11 +38,15 @@ def _event(line: str, ids: list[str], lang: str | None) -> Event:
 
 
 def run_console(engine: Engine, stdin: IO[str], stdout: IO[str], lang: str | None = None) -> int:
+    """A terminal conversation. It holds one person's session in this process, so it keeps the conversation's
+    language: the language of the last screen shown (one chosen from /language included) is the language typed
+    text and commands are answered in, as a messenger's app language would be."""
     hint = engine.content.catalogs.gettext(engine.content.catalogs.negotiate(lang), "sys.console.hint")
     stdout.write(textwrap.fill(hint, width=72) + "\n")
     ids: list[str] = []
     for reply in engine.handle(Event("start", "", lang)):
         ids = _show(reply, stdout)
+        lang = reply.locale
     while True:
         stdout.write("\n> ")
         stdout.flush()
@@ -54,3 +58,4 @@ def run_console(engine: Engine, stdin: IO[str], stdout: IO[str], lang: str | Non
             continue
         for reply in engine.handle(_event(line.strip(), ids, lang)):
             ids = _show(reply, stdout)
+            lang = reply.locale
