@@ -143,12 +143,12 @@ def test_a_teen_walks_to_a_helpline_by_clicking(visit: Callable[..., Visit], cha
     t = lambda msgid: fixture_engine.content.catalogs.gettext("ja", msgid)  # noqa: E731
     v = visit("ja-JP")
     page = v.open(chat_url)
-    assert page.evaluate("document.documentElement.lang") == "ja"
+    assert page.evaluate("() => document.documentElement.lang") == "ja"
     assert page.locator("#quick-exit").inner_text() == t("web.quick_exit")
     v.press(t("start.menu.btn.teen"))
     v.press(t("teen.menu.btn.meet"))
     page.keyboard.press("Tab")  # the keyboard works too: focus is on the new message, Tab reaches its button
-    assert page.evaluate("document.activeElement.textContent") == t("teen.meet.btn.next")
+    assert page.evaluate("() => document.activeElement.textContent") == t("teen.meet.btn.next")
     page.keyboard.press("Enter")
     v.last().get_by_text(t("teen.meet_next")).wait_for()
     last = v.last()
@@ -166,7 +166,7 @@ def test_a_parent_walks_in_english_and_links_open_safely(visit: Callable[..., Vi
     t = lambda msgid: fixture_engine.content.catalogs.gettext("en", msgid)  # noqa: E731
     v = visit("en-US", DESKTOP)
     page = v.open(chat_url)
-    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.evaluate("() => document.documentElement.lang") == "en"
     v.press(t("start.menu.btn.parent"))
     link = v.last().locator("a.btn.link")
     assert link.get_attribute("href") == "https://www.mext.go.jp/a_menu/shotou/seitoshidou/1306988.htm"
@@ -186,12 +186,13 @@ def test_the_language_switch_and_the_language_screen_set_the_page_language(
     page = v.open(chat_url)
     page.select_option("#lang-select", "en")
     v.last().get_by_text(gettext("en", "start.menu")).wait_for()
-    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.evaluate("() => document.documentElement.lang") == "en"
     assert page.locator("#quick-exit").inner_text() == gettext("en", "web.quick_exit")
     assert page.locator("#message").get_attribute("placeholder") == gettext("en", "web.input.placeholder")
     v.press(gettext("en", "start.menu.btn.language"))
     v.press("日本語")
-    page.wait_for_function("document.documentElement.lang === 'ja'")
+    page.wait_for_function("(lang) => document.documentElement.lang === lang", arg="ja")  # a function: see
+    # test_web_languages.py
     assert page.locator("#send").inner_text() == gettext("ja", "web.send")
     assert page.locator("#lang-select").input_value() == "ja"
 

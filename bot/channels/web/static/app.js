@@ -126,6 +126,9 @@
   async function send(event, echo) {
     if (busy) return;
     busy = true;
+    // On first load the page stays at its top (the privacy note) and focus stays at the start of the page, so
+    // that quick exit is the first Tab stop; every later answer is scrolled to and focused.
+    const first = log.childElementCount === 0;
     if (echo) addUser(echo);
     try {
       const response = await fetch("api/event", {
@@ -136,14 +139,15 @@
       const answer = await response.json();
       if (!response.ok || !Array.isArray(answer.replies)) throw new Error("status " + response.status);
       clearButtons();
-      let first = null;
-      for (const reply of answer.replies) first = first || addReply(reply);
+      let newest = null;
+      for (const reply of answer.replies) newest = newest || addReply(reply);
       const locale = replyLocale(answer.replies);
       if (locale && locale !== ui.locale) await loadUi(locale);
-      if (first) {
+      if (newest && !first) {
+        // The chat (main) scrolls, not the page: the answer's first words come right under the bar.
         const calm = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-        first.scrollIntoView({ block: "start", behavior: calm ? "auto" : "smooth" });
-        first.focus({ preventScroll: true });
+        newest.scrollIntoView({ block: "start", behavior: calm ? "auto" : "smooth" });
+        newest.focus({ preventScroll: true });
       }
     } catch (_) {
       addError();
@@ -163,7 +167,7 @@
       document.documentElement.lang = data.lang;
       document.title = ui.texts.title;
       $("quick-exit").textContent = ui.texts.quick_exit;
-      $("quick-exit").title = ui.texts["quick_exit.hint"];
+      $("quick-exit").title = ui.texts["quick_exit.hint"] + " (Esc)";
       $("lang-label").textContent = ui.texts.language;
       log.setAttribute("aria-label", ui.texts.log);
       $("message-label").textContent = ui.texts["input.label"];
@@ -195,6 +199,14 @@
   }
 
   $("quick-exit").addEventListener("click", quickExit);
+  // Esc leaves from anywhere, as on other safety sites; not while an input method is composing (Esc cancels a
+  // Japanese conversion there).
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      quickExit();
+    }
+  });
   log.addEventListener("click", (e) => {
     const target = e.target instanceof Element ? e.target.closest("button.btn") : null;
     const pressed = target ? buttons.get(target.dataset.key) : null;
