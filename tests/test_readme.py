@@ -42,3 +42,16 @@ def test_the_languages_table_gives_the_real_message_counts() -> None:
     services = len(content.services)
     assert f"translate the {services} services' names" in README
     assert f"`services.po`, {3 * services} texts" in README
+
+
+def test_the_delivery_contract_gives_the_codes_figures() -> None:
+    """README's delivery contract (Telegram) names the budget, deadline, window and grace the code uses."""
+    from bot.channels.delivery import OVERRUN, RECENT_EVENTS, SHUTDOWN_GRACE, WEBHOOK_DEADLINE, RetryPolicy
+
+    found = re.search(r"^### Delivery: no reply lost, none doubled\n(.*?)(?=^##)", README, re.S | re.M)
+    assert found, "README has no delivery contract"
+    section, policy = " ".join(found.group(1).split()), RetryPolicy()
+    for figure in (f"**{policy.budget / 60:g} minutes**", f"**{WEBHOOK_DEADLINE:g} s**", f"{RECENT_EVENTS:,} updates",
+                   f"{policy.backoff:g} s doubling to {policy.max_delay:g} s", f"hand {SHUTDOWN_GRACE:g} s",
+                   f"cancelled {OVERRUN:g} s later"):
+        assert figure in section, figure
