@@ -4,6 +4,7 @@ clients, and answers a load balancer's health check. Runs on every webhook entry
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 import re
@@ -122,6 +123,9 @@ BAD_BODIES = {
     "update_id a string": b'{"update_id": "17", "message": {}}',
     "update_id a float": b'{"update_id": 17.5}',
     "update_id true": b'{"update_id": true}',
+    "a 5,000-digit number": b'{"update_id": 1' + b"1" * 5000 + b"}",  # int() refuses past 4,300: a ValueError
+    "a 25-digit chat id": b'{"update_id": 7, "message": {"message_id": 1, "date": 1, "chat": {"id": 1'
+                          + b"0" * 24 + b', "type": "private"}, "text": "/start"}}',
 }
 
 
@@ -227,3 +231,31 @@ async def test_slow_clients_do_not_hold_up_the_others(hook: Harness) -> None:
     assert trickled[0] > 200, "the slow clients were still trickling"
     assert len(hook.api.calls("sendMessage")) == 60
     assert max(latencies) < 1.0, f"slowest normal request {max(latencies):.2f} s"
+
+
+@pytest.mark.parametrize(("encoding", "body"), [
+    ("gzip", gzip.compress(b'{"update_id": 1}')[:10] + b"\x00" * 12), ("deflate", b"not deflate"),
+    ("gzip", b'{"update_id": 1}'), ("br", b"\x00\x01")])
+async def test_a_body_that_does_not_decode_gets_400_and_no_error_line(hook: Harness, encoding: str,
+                                                                     body: bytes) -> None:
+    """A corrupt gzip gave aiohttp's 500 and two ERROR lines (the hook fixture fails on any ERROR line)."""
+    status, text = await request("POST", url_of(hook), body, {HEADER: SECRET, "Content-Type": "application/json",
+                                                              "Content-Encoding": encoding})
+    assert status == 400, text
+    assert_no_trace(text)
+    assert hook.api.calls("sendMessage") == []
+
+
+async def test_aiohttps_own_parse_errors_are_short_json_with_no_echo(hook: Harness) -> None:
+    status_line = await raw_exchange(url_of(hook), b"ZQX /<svg/onload=alert(1)> HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_line.split()[1] == b"400"
+    parts = urlsplit(url_of(hook))
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        writer.write(b"ZQX /<svg/onload=alert(1)> HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"application/json" in head and b"nosniff" in head and json.loads(body) == {"error": "bad request"}
+    assert b"svg" not in answer

@@ -22,6 +22,7 @@ from bot.channels.delivery import Handling
 
 __all__ = [
     "BODY_TIMEOUT",
+    "ERROR_HEADERS",
     "HANDLING",
     "HEALTH_PATH",
     "IDLE_TIMEOUT",
@@ -46,6 +47,8 @@ IDLE_TIMEOUT = 5.0
 BODY_TIMEOUT = 10.0  # a request's body must have arrived this long after its headers: else 408
 LINGER = 2.0  # how long a body nobody reads is drained before the connection is closed
 MAX_INT_DIGITS = 20  # the messengers' numbers fit 64 bits; a longer integer is not theirs
+# On aiohttp's own error answers when the app gives none (a webhook): never sniffed, never cached.
+ERROR_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 # The work in hand of a webhook app (``delivery.Handling``): ``serve_until_stopped`` stops it at SIGTERM.
 HANDLING: web.AppKey[Handling] = web.AppKey("handling", Handling)
 log = logging.getLogger(__name__)
@@ -169,7 +172,7 @@ class Runner(web.AppRunner):
                  idle_timeout: float = IDLE_TIMEOUT, **kwargs: Any) -> None:
         kwargs.setdefault("shutdown_timeout", 1.0)
         super().__init__(app, keepalive_timeout=idle_timeout, lingering_time=LINGER, **kwargs)
-        self._error_headers = dict(error_headers or {})
+        self._error_headers = dict(error_headers or ERROR_HEADERS)
 
     async def _make_server(self) -> web.Server:
         made = await super()._make_server()
