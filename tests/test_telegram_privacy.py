@@ -159,9 +159,15 @@ async def test_no_update_is_kept_in_memory_once_handled(mode: str, fixture_engin
 
 @pytest.mark.parametrize("mode", sorted(HARNESSES))
 async def test_no_library_logs_the_screens_a_conversation_enters(
-        mode: str, fixture_engine: Engine, debug_everywhere: pytest.LogCaptureFixture) -> None:
+        mode: str, fixture_engine: Engine, debug_everywhere: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """transitions logs every state it enters and leaves at INFO and DEBUG ("Finished processing state
-    teen.menu enter callbacks"): a timeline of the topics someone opened. Kept at WARNING whatever the level."""
+    teen.menu enter callbacks"): a timeline of the topics someone opened. Kept at WARNING whatever the level:
+    logging set up as `anshin telegram` sets it up, with ANSHIN_LOG_LEVEL=DEBUG."""
+    from bot.cli.base import configure_logging
+
+    monkeypatch.setenv("ANSHIN_LOG_LEVEL", "DEBUG")
+    configure_logging()
     api = FakeBotAPI()
     await api.start()
     harness = HARNESSES[mode](api, fixture_engine, None)

@@ -112,11 +112,18 @@ def utf8_streams() -> tuple[TextIO, TextIO]:
     return sys.stdin, sys.stdout
 
 
+# Libraries whose log lines describe a conversation: transitions writes every screen entered and left (a timeline
+# of the topics someone opened), aiogram every update handled. They log from WARNING whatever ANSHIN_LOG_LEVEL says.
+CONVERSATION_LOGGERS = ("transitions", "aiogram.event")
+
+
 def configure_logging() -> None:
     level = os.environ.get("ANSHIN_LOG_LEVEL", "WARNING").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"ANSHIN_LOG_LEVEL={level!r} is not a log level; use DEBUG, INFO, WARNING or ERROR")
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    for name in CONVERSATION_LOGGERS:  # (never below the level asked for: ERROR stays ERROR)
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 @click.group(help="Anshin (安心): chat guidance on online safety that always leads to a human helper.")

@@ -8,7 +8,6 @@ the bot runs, so each answer is kept in a table that the content bounds, not the
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from transitions import Machine
@@ -26,9 +25,6 @@ AUDIENCE_HELP = {"p": "parent.help"}
 STAY, PERSON, HOME = "@", "@person", "@home"
 # The audiences a button id may carry (upper case: inside a crisis reply chain).
 AUDIENCE_STATES = frozenset("tpsxTPSX")
-# transitions logs every state entered and left at INFO and DEBUG: a timeline of the topics someone opened. Its
-# warnings (a misconfigured machine) are all Anshin wants from it, whatever level the rest of the process logs at.
-logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 class Cursor:
