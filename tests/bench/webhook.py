@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -177,18 +178,23 @@ def presses() -> list[Press]:
     return first + [p for button_id, _ in first[:4] for r in engine.handle(Event("press", button_id)) for p in on(r)]
 
 
+# Telegram never sends an update_id twice, and a worker answers one it has handled without handling it again
+# (bot/channels/delivery.py): every update of the run has its own.
+_UPDATE_IDS = itertools.count(1)
+
+
 def update(n: int, chat_id: int, buttons: list[Press]) -> bytes:
     user = {"id": chat_id, "is_bot": False, "first_name": "U", "language_code": "ja" if n % 2 else "en"}
     chat = {"id": chat_id, "type": "private", "first_name": "U"}
     if n % 3 == 1:
         data, shown = buttons[n % len(buttons)]
         message = {"message_id": 5, "date": 1_760_000_000, "chat": chat, "from": _BOT, **shown}
-        body: dict[str, Any] = {"update_id": n, "callback_query": {
+        body: dict[str, Any] = {"update_id": next(_UPDATE_IDS), "callback_query": {
             "id": str(4_000_000 + n), "from": user, "message": message, "chat_instance": "1", "data": data}}
     else:
         text = "/start" if n % 3 == 0 else "知らない人に会おうって言われた"
-        body = {"update_id": n, "message": {"message_id": n, "date": 1_760_000_000, "chat": chat, "from": user,
-                                            "text": text}}
+        body = {"update_id": next(_UPDATE_IDS), "message": {
+            "message_id": n, "date": 1_760_000_000, "chat": chat, "from": user, "text": text}}
         if text.startswith("/"):
             body["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 6}]
     return json.dumps(body, ensure_ascii=False).encode()
