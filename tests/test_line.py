@@ -3,6 +3,7 @@ request against messaging-api.yml. Every event posted is checked against webhook
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -204,6 +205,19 @@ async def test_a_signature_that_is_not_ascii_gets_401(line: LineHarness):
 async def test_bad_bodies_get_4xx_and_an_empty_event_list_200(line: LineHarness, raw: bytes, status: int):
     assert await line.post(raw, sign(raw)) == status
     assert line.api.calls == []
+
+
+@pytest.mark.parametrize(("encoding", "raw"), [
+    ("gzip", gzip.compress(b'{"events": []}')[:10] + b"\x00" * 12), ("deflate", b"not deflate"), ("br", b"\x00\x01")])
+async def test_a_body_that_does_not_decode_gets_400(line: LineHarness, encoding: str, raw: bytes):
+    """A corrupt gzip was an unhandled read error: aiohttp's 500 (issue 21)."""
+    assert await line.post(raw, sign(raw), {"Content-Encoding": encoding}) == 400
+    assert line.api.calls == []
+
+
+async def test_a_5000_digit_number_gets_400(line: LineHarness):
+    raw = b'{"destination": "x", "events": [{"n": ' + b"9" * 5000 + b"}]}"
+    assert await line.post(raw, sign(raw)) == 400
 
 
 async def test_a_body_over_one_mebibyte_gets_413(line: LineHarness):

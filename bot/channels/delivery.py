@@ -15,8 +15,9 @@ The contract (README.md, "Delivery"):
   the time left, so that a call is not cancelled halfway (a message that went out and is then sent again). Work
   still running ``OVERRUN`` seconds later (a stalled handler) is cancelled.
 
-Nothing here holds personal data: event ids are the messenger's sequence numbers or random ids, and the window
-keeps only them and a count of steps done.
+Nothing here holds personal data: event ids are the messenger's sequence numbers or random ids; the window of
+handled ones is ``recent.RecentIds`` (keyed hashes, shared with LINE), and only the few unfinished ones are kept
+as they are, with the numbers of their steps done.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
+
+from bot.channels.recent import RecentIds
 
 __all__ = [
     "OVERRUN",
@@ -57,7 +60,7 @@ WEBHOOK_DEADLINE = 50.0
 # At SIGTERM, the work in hand gets this long to finish; below the 15 s the deploy files give a worker to stop.
 SHUTDOWN_GRACE = 5.0
 OVERRUN = 3.0  # work still running this long after its deadline is cancelled: 53 s for a webhook event, 8 s at SIGTERM
-RECENT_EVENTS = 10_000  # event ids remembered per worker: a few minutes of a busy bot, under 1 MB
+RECENT_EVENTS = 10_000  # handled event ids remembered per worker (10,000 to 20,000): minutes of a busy bot
 
 
 class Undelivered(Exception):
@@ -248,13 +251,14 @@ class Handling:
 
 
 class RecentEvents:
-    """Each event handled once per worker: the ids of the last ``size`` events handled, those being handled now,
-    and how far the unfinished ones got. A webhook asks ``handle`` and answers 2xx for True, non-2xx for False."""
+    """Each event handled once per worker: the ids of the last ``size`` events handled (``RecentIds``), those being
+    handled now, and how far the unfinished ones got. A webhook asks ``handle`` and answers 2xx for True, non-2xx
+    for False."""
 
     def __init__(self, handling: Handling, size: int = RECENT_EVENTS) -> None:
         self.handling = handling
         self.size = size
-        self._done: OrderedDict[Hashable, None] = OrderedDict()
+        self._done = RecentIds(size)
         # id -> (steps done, attempts so far) of the events not yet handled
         self._partial: OrderedDict[Hashable, tuple[tuple[int, ...], int]] = OrderedDict()
         self._running: dict[Hashable, asyncio.Future[bool]] = {}
@@ -266,7 +270,7 @@ class RecentEvents:
         """True when the event has been handled, now or before (answer 2xx); False when it has not been yet
         (a reply undelivered at the deadline, the worker stopping): answer non-2xx so that it comes again.
         The same id arriving while it is being handled waits for that handling's outcome."""
-        if event_id in self._done:
+        if self._done.seen(str(event_id)):
             return True
         running = self._running.get(event_id)
         if running is not None:
@@ -294,7 +298,9 @@ class RecentEvents:
         return finished
 
     def _remember(self, event_id: Hashable, finished: bool, progress: Progress) -> None:
-        table: OrderedDict[Hashable, Any] = self._done if finished else self._partial
-        table[event_id] = None if finished else (tuple(sorted(progress.done)), progress.attempt)
-        if len(table) > self.size:
-            table.popitem(last=False)  # the oldest: constant time
+        if finished:
+            self._done.add(str(event_id))
+            return
+        self._partial[event_id] = (tuple(sorted(progress.done)), progress.attempt)
+        if len(self._partial) > self.size:
+            self._partial.popitem(last=False)  # the oldest: constant time

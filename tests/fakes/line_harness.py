@@ -15,6 +15,7 @@ from bot.channels.line.client import LineApi
 from bot.channels.line.webhook import LineBot, webhook_app
 from bot.channels.recent import RecentIds
 from bot.channels.retry import Backoff
+from bot.channels.server import Runner
 from bot.engine import Engine
 from bot.metrics import ReachMetrics
 from tests.fakes.line_api import ACCESS_TOKEN, FakeLineAPI
@@ -38,7 +39,7 @@ class LineHarness:
                                   metrics=self.metrics)
         self.bot = LineBot(self.engine, self.client_api, self.lang, self.metrics, self.basic_id, self.window)
         app = webhook_app(self.bot, CHANNEL_SECRET, PATH, self.metrics)
-        self.runner = web.AppRunner(app, access_log=None)
+        self.runner = Runner(app, access_log=None)  # as serve_until_stopped runs it
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

@@ -1,6 +1,7 @@
 """`anshin line`: the aiohttp webhook server and what it does with each event.
 
-POST on the webhook path (``/callback`` by default): a body over 1 MiB gets 413 while it is read; a missing,
+POST on the webhook path (``/callback`` by default): a body over 1 MiB gets 413 while it is read, one that does
+not arrive within ``server.BODY_TIMEOUT`` 408, one whose Content-Encoding does not decode 400; a missing,
 non-ASCII or wrong ``X-Line-Signature`` (the base64 HMAC-SHA256 of the raw body under the channel secret,
 checked by the SDK's ``SignatureValidator`` in constant time) 401, before the body is parsed; a body that is not
 UTF-8 JSON, or JSON that is not ``{"events": [...]}``, 400. Otherwise 200, once every event is answered: an
@@ -103,7 +104,10 @@ def webhook_app(bot: LineBot, secret: str, path: str, metrics: ReachMetrics | No
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature or not signature.isascii():
             return web.Response(status=401, text="Unauthorized")  # the SDK would fail on None, not refuse
-        raw = await request.read()
+        try:
+            raw = await server.read_body(request)
+        except server.BodyError as error:  # too large, too slow, or a Content-Encoding that does not decode
+            return web.Response(status=error.status, text=error.reason)
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
