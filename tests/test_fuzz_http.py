@@ -1,7 +1,7 @@
 """Fuzzing every HTTP endpoint Anshin serves (the web chat's page, files, API and counters; each webhook's path,
-/healthz and /metrics) with raw requests: any method, content type and Content-Encoding (gzip, deflate, corrupt,
-truncated, unknown), bodies that are valid events or updates, JSON holding numbers of up to 5,000 digits, deep
-nesting, bytes that are not UTF-8, or nothing.
+/healthz and /metrics: Telegram on both libraries, and LINE) with raw requests: any method, content type and
+Content-Encoding (gzip, deflate, corrupt, truncated, unknown), bodies that are valid events or updates, JSON holding
+numbers of up to 5,000 digits, deep nesting, bytes that are not UTF-8, or nothing.
 
 No example may crash a server: never a 5xx, a traceback or an ERROR log line; the web chat answers every request
 with its security headers and every API error as JSON. ``CI=true`` runs the ``ci`` profile (see
@@ -26,6 +26,10 @@ from bot.engine import Engine
 from bot.metrics import ReachMetrics
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.harness import HARNESSES, SECRET, Harness
+from tests.fakes.line_api import FakeLineAPI
+from tests.fakes.line_events import sign
+from tests.fakes.line_harness import PATH as LINE_PATH
+from tests.fakes.line_harness import LineHarness
 from tests.fakes.updates import Updates
 from tests.test_fuzz_telegram import fuzz
 
@@ -56,11 +60,18 @@ class Servers:
             self.hooks.append(hook)
             port = int(hook.url.rsplit(":", 1)[1].split("/")[0])  # type: ignore[attr-defined]
             self.targets[name] = (port, ("/telegram/hook", "/healthz", "/metrics"))
+        self.line_api = FakeLineAPI()
+        self.loop.run_until_complete(self.line_api.start())
+        self.line = LineHarness(self.line_api, engine, metrics=metrics)
+        self.loop.run_until_complete(self.line.start())
+        self.targets["line"] = (int(self.line.base.rsplit(":", 1)[1]), (LINE_PATH, "/healthz", "/metrics"))
 
     def request(self, port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         return self.loop.run_until_complete(exchange(port, raw))
 
     def close(self) -> None:
+        self.loop.run_until_complete(self.line.stop())
+        self.loop.run_until_complete(self.line_api.stop())
         for hook in self.hooks:
             self.loop.run_until_complete(hook.stop())
         for runner in self.runners:
@@ -111,7 +122,7 @@ ENCODE = {
 }
 
 REQUESTS = st.fixed_dictionaries({
-    "server": st.sampled_from(("web chat", "web counters", "aiogram-webhook", "ptb-webhook")),
+    "server": st.sampled_from(("web chat", "web counters", "aiogram-webhook", "ptb-webhook", "line")),
     "method": st.sampled_from(("GET", "POST", "POST", "POST", "PUT", "HEAD", "DELETE", "OPTIONS")),
     "path": st.integers(0, 10),
     "type": st.sampled_from(("application/json", "text/plain", "", "application/json; charset=latin-1")),
@@ -133,6 +144,8 @@ def request_bytes(case: dict[str, Any], paths: tuple[str, ...]) -> bytes:
         head.append(f"Content-Encoding: {encoding}")
     if case["secret"]:
         head.append(f"{HEADER}: {case['secret']}")
+        # LINE signs the raw body: a right signature when the secret is right, so that the body is read on
+        head.append(f"X-Line-Signature: {sign(body) if case['secret'] == SECRET else case['secret']}")
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
@@ -158,4 +171,4 @@ def test_fuzzed_requests_to_every_endpoint_never_crash_a_server(servers: Servers
     assert crashes == [], "a request crashed a server"
     assert set(seen) == set(servers.targets), seen
     assert all(len(statuses) >= 2 for statuses in seen.values()), seen
-    assert servers.api.problems() == []
+    assert servers.api.problems() == [] and servers.line_api.problems() == []

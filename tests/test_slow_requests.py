@@ -1,7 +1,7 @@
-"""Slow or half-sent requests are timed out on every server Anshin exposes (the web chat, and the webhook on each
-library): a connection that sends nothing, part of a request line, part of its headers, or half a body, and an
-idle keep-alive connection, are all closed within seconds (they stayed open for good: 2,000 of them held
-24 MiB). Each kind is opened against each server at once, with the production timeouts."""
+"""Slow or half-sent requests are timed out on every server Anshin exposes (the web chat, the Telegram webhook on each
+library, and LINE's): a connection that sends nothing, part of a request line, part of its headers, or half a body,
+and an idle keep-alive connection, are all closed within seconds (they stayed open for good: 2,000 of them held 24
+MiB). Each kind is opened against each server at once, with the production timeouts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from bot.channels.web.app import create_app, start_web
 from bot.engine import Engine
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.harness import HARNESSES, SECRET
+from tests.fakes.line_api import FakeLineAPI
+from tests.fakes.line_harness import LineHarness
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SLACK = 2.5  # the event loop's timer resolution and a busy machine
@@ -33,9 +35,17 @@ async def servers(api: FakeBotAPI, fixture_engine: Engine) -> AsyncIterator[dict
     for name, hook in zip(("aiogram webhook", "ptb webhook"), hooks, strict=True):
         parts = urlsplit(hook.url)  # type: ignore[attr-defined]
         found[name] = (str(parts.hostname), int(parts.port or 0), f"{parts.path}\r\n{HEADER}: {SECRET}")
+    line_api = FakeLineAPI()
+    await line_api.start()
+    line = LineHarness(line_api, fixture_engine)
+    await line.start()
+    parts = urlsplit(line.url)
+    found["line webhook"] = (str(parts.hostname), int(parts.port or 0), f"{parts.path}\r\nX-Line-Signature: x")
     try:
         yield found
     finally:
+        await line.stop()
+        await line_api.stop()
         for hook in hooks:
             await hook.stop()
         await runner.cleanup()
