@@ -275,9 +275,10 @@ def test_the_webhook_deadline_and_the_shutdown_fit_the_deploy_timeouts() -> None
     from bot.channels.delivery import OVERRUN, SHUTDOWN_GRACE, WEBHOOK_DEADLINE
 
     nginx = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
-    [read_timeout] = re.findall(r"^\s*proxy_read_timeout (\S+);", nginx, re.M)
+    [telegram] = re.findall(r"location / \{(.*?)\n        \}", nginx, re.S)  # (LINE's is /line/)
+    [read_timeout] = re.findall(r"^\s*proxy_read_timeout (\S+);", telegram, re.M)
     assert duration(read_timeout) >= WEBHOOK_DEADLINE + OVERRUN + 5, "answered before nginx gives up, with margin"
-    assert re.search(r"proxy_next_upstream [^;]*\bhttp_503\b", nginx), "a stopping worker's 503 goes to the next"
+    assert re.search(r"proxy_next_upstream [^;]*\bhttp_503\b", telegram), "a stopping worker's 503 goes on"
     stops = {"compose stop_grace_period": duration(str(compose()["x-worker"]["stop_grace_period"])),
              "k8s terminationGracePeriodSeconds": float(
                  manifests()["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]),

@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
-from bot.channels.delivery import Handling
+from bot.channels.delivery import SHUTDOWN_GRACE, Handling
 
 __all__ = [
     "BODY_TIMEOUT",
@@ -166,11 +166,12 @@ class Runner(web.AppRunner):
     """``web.AppRunner`` for an exposed server: a connection must send its request line and headers within
     ``IDLE_TIMEOUT`` (which is also the keep-alive), a body that nobody reads is drained for at most ``LINGER``,
     aiohttp's own errors are short JSON with ``error_headers`` (the app's security headers), and the shutdown
-    waits at most ``shutdown_timeout`` for handlers (the work is bounded before: ``serve_until_stopped``)."""
+    waits at most ``shutdown_timeout`` for handlers (an app's ``HANDLING`` is drained before that:
+    ``serve_until_stopped``)."""
 
     def __init__(self, app: web.Application, *, error_headers: Mapping[str, str] | None = None,
                  idle_timeout: float = IDLE_TIMEOUT, **kwargs: Any) -> None:
-        kwargs.setdefault("shutdown_timeout", 1.0)
+        kwargs.setdefault("shutdown_timeout", SHUTDOWN_GRACE)  # (an app with HANDLING has drained it already)
         super().__init__(app, keepalive_timeout=idle_timeout, lingering_time=LINGER, **kwargs)
         self._error_headers = dict(error_headers or ERROR_HEADERS)
 
