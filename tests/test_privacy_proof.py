@@ -154,9 +154,9 @@ async def read_until(stream: asyncio.StreamReader | None, marker: bytes, timeout
 
 
 async def test_the_web_chat_keeps_nothing(sandbox: Sandbox) -> None:
-    process = await sandbox.start("-m", "bot", "serve", "--port", "0")
-    early = await read_until(process.stderr, b"http://127.0.0.1:")
-    port = int(early.split(b"http://127.0.0.1:")[1].split(b"/")[0])
+    process = await sandbox.start("-m", "bot", "serve", "--port", "0", "--metrics-port", "0")
+    early = await read_until(process.stderr, b"/metrics")
+    port, counters = (int(part.split(b"/")[0]) for part in early.split(b"http://127.0.0.1:")[1:3])
     base = f"http://127.0.0.1:{port}"
     headers = {"User-Agent": "CanaryAgent/1.0", "Accept-Language": "CanaryLang", "Cookie": "id=CanaryCookie",
                "X-Forwarded-For": "CanaryForwarded", "Referer": "https://canary.example/CanaryReferer"}
@@ -173,6 +173,8 @@ async def test_the_web_chat_keeps_nothing(sandbox: Sandbox) -> None:
             async with client.get(base + path) as response:
                 statuses.append(response.status)
         async with client.get(f"{base}/metrics") as response:
+            assert response.status == 404, "the counters are not on the chat's address"
+        async with client.get(f"http://127.0.0.1:{counters}/metrics") as response:
             assert response.status == 200
             sandbox.outputs["metrics"] = await response.text()
     assert await sandbox.finish(process, stop=signal.SIGINT, early_stderr=early) == 0

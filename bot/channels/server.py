@@ -226,6 +226,8 @@ async def serve_until_stopped(app: web.Application, host: str, port: int, starte
             await web.TCPSite(runner, host, port).start()
             if await unless_stopped(stopped, started()):
                 log.info("webhook listening on %s:%d", host, port)
+                log.debug("requests: headers within %.0f s, bodies within %.0f s, idle connections closed after %.0f s",
+                          IDLE_TIMEOUT, BODY_TIMEOUT, IDLE_TIMEOUT)
                 await stopped.wait()
             handling = app.get(HANDLING)
             if handling is not None:

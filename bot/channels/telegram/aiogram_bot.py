@@ -332,11 +332,13 @@ async def poll(dispatcher: Dispatcher, bot: Bot, handle_signals: bool = True, ti
     if not started:
         await bot.session.close()
         return
+    handling = dispatcher.get(_HANDLING)
+    if isinstance(handling, Handling):
+        log.debug("polling: at SIGTERM the updates in hand get %.0f s", handling.grace)
     try:
         await dispatcher.start_polling(bot, polling_timeout=timeout, allowed_updates=list(ALLOWED_UPDATES),
                                        handle_signals=handle_signals, close_bot_session=False)
     finally:
-        handling = dispatcher.get(_HANDLING)
         if isinstance(handling, Handling):
             await handling.drain()
         await bot.session.close()

@@ -219,13 +219,13 @@ def run_web(engine: Engine, host: str, port: int, limits: Limits | None = None,
         try:
             runner, bound = await start_web(create_app(engine, limits, exit_url, metrics=metrics), host, port, True)
             runners.append(runner)
+            if ready is not None:
+                ready(bound)
             if metrics is not None and metrics_address is not None:
                 counters, counted = await start_web(metrics_app(metrics), *metrics_address)
                 runners.append(counters)
                 if metrics_ready is not None:
                     metrics_ready(counted)
-            if ready is not None:
-                ready(bound)
             await asyncio.Event().wait()
         finally:
             for running in runners:
