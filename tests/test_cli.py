@@ -220,3 +220,19 @@ def test_no_log_level_shows_the_screens_a_conversation_enters() -> None:
                              input="\n".join(lines) + "\n", capture_output=True, timeout=60, env=env)
     assert process.returncode == 0 and len(process.stdout.splitlines()) == 3
     assert "teen.menu" not in process.stderr and "start.menu" not in process.stderr, process.stderr[:500]
+
+
+def test_serve_with_the_counters_port_held_is_one_line_naming_the_option() -> None:
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        process = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", "0", "--metrics-port", str(port)],
+                                 capture_output=True, text=True, timeout=60,
+                                 env={**os.environ, "ANSHIN_CONTENT": str(FIXTURE_CONTENT)})
+    assert process.returncode == 2 and "Traceback" not in process.stderr
+    last = process.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"Error: reach counters: cannot listen on 127.0.0.1:{port}")
+    assert "--metrics-port" in process.stderr

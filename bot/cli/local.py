@@ -135,7 +135,7 @@ def run(ctx: click.Context, root: Path | None, lang: str | None, terminal: bool,
               help="Address for --metrics-port: keep it internal.")
 def serve(root: Path | None, host: str | None, port: int | None, exit_url: str | None,
           metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> None:
-    from bot.channels.web.app import DEFAULT_EXIT_URL, run_web
+    from bot.channels.web.app import DEFAULT_EXIT_URL, CountersAddressError, run_web
 
     host, port = listen_address(host, port)
     target = exit_url or os.environ.get("ANSHIN_EXIT_URL") or DEFAULT_EXIT_URL
@@ -156,6 +156,9 @@ def serve(root: Path | None, host: str | None, port: int | None, exit_url: str |
     try:
         code = run_web(engine, host, port, exit_url=target, ready=ready, metrics=reach_metrics(engine),
                        metrics_address=address, metrics_ready=metrics_ready)
+    except CountersAddressError as error:
+        raise ConfigError(f"reach counters: cannot listen on {metrics_host}:{metrics_port} ({error.strerror}): "
+                          "choose another with --metrics-host/--metrics-port") from None
     except OSError as error:
         raise address_in_use(error, host, port) or error from None
     sys.exit(code)

@@ -25,8 +25,8 @@ from bot.channels.web.guard import SERVER_LOG, AccessLog, Limits, RateLimiter, S
 from bot.engine import Engine
 from bot.metrics import ReachMetrics, metrics_handler
 
-__all__ = ["DEFAULT_EXIT_URL", "UI_MESSAGES", "Limits", "create_app", "html_lang", "metrics_app", "run_web",
-           "start_web"]
+__all__ = ["DEFAULT_EXIT_URL", "UI_MESSAGES", "CountersAddressError", "Limits", "create_app", "html_lang",
+           "metrics_app", "run_web", "start_web"]
 
 log = logging.getLogger("bot.channels.web")  # and .access, .server: names kept short for operators
 STATIC = Path(__file__).resolve().parent / "static"
@@ -207,6 +207,10 @@ async def start_web(app: web.Application, host: str = "127.0.0.1", port: int = 0
     return runner, bound
 
 
+class CountersAddressError(OSError):
+    """The counters' address (``metrics_address``) could not be listened on; the chat's could."""
+
+
 def run_web(engine: Engine, host: str, port: int, limits: Limits | None = None,
             exit_url: str = DEFAULT_EXIT_URL, ready: Callable[[int], None] | None = None,
             metrics: ReachMetrics | None = None, metrics_address: tuple[str, int] | None = None,
@@ -222,7 +226,10 @@ def run_web(engine: Engine, host: str, port: int, limits: Limits | None = None,
             if ready is not None:
                 ready(bound)
             if metrics is not None and metrics_address is not None:
-                counters, counted = await start_web(metrics_app(metrics), *metrics_address)
+                try:
+                    counters, counted = await start_web(metrics_app(metrics), *metrics_address)
+                except OSError as error:
+                    raise CountersAddressError(error.errno, error.strerror) from None
                 runners.append(counters)
                 if metrics_ready is not None:
                     metrics_ready(counted)
