@@ -123,6 +123,8 @@ class FakeBotAPI:
         500, so that waiting tests fail at once naming the cause (``wait_for``, the harness's waits)."""
         try:
             return await self._answer(request)
+        except ConnectionError:  # the client hung up (a long poll cut short at shutdown): not the fake's failure
+            return web.Response(status=499)
         except Exception as error:
             self.crashes.append(f"{request.match_info['method']}: {type(error).__name__}: {error}")
             return web.json_response({"ok": False, "error_code": 500, "description": "fake Bot API failed"},
