@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from bot.channels.line.client import REPLY_RETRY
 from bot.channels.line.events import event_action
 from bot.channels.recent import RecentIds
-from bot.channels.retry import Backoff
 
 
 def test_the_window_remembers_recent_ids_and_forgets_old_ones() -> None:
@@ -28,10 +30,13 @@ def test_the_window_keeps_no_id_as_given() -> None:
         RecentIds(capacity=0)
 
 
-def test_backoff_doubles_honours_retry_after_and_gives_up() -> None:
-    policy = Backoff(attempts=4, backoff=0.25, max_delay=1.0, max_retry_after=5.0)
-    assert [policy.delay(n) for n in (1, 2, 3, 4)] == [0.25, 0.5, 1.0, None]
-    assert policy.delay(1, retry_after=3.0) == 3.0 and policy.delay(1, retry_after=60.0) is None
+def test_a_line_reply_is_tried_three_times_within_a_second_then_given_up() -> None:
+    """The one retry policy (bot.channels.delivery), with LINE's short budget: a reply token does not wait."""
+    now = time.monotonic()
+    assert REPLY_RETRY.wait(1, now) == 0.25
+    assert REPLY_RETRY.wait(2, now - 0.25) == 0.5
+    assert REPLY_RETRY.wait(3, now - 0.75) is None  # a third wait would end after the budget: give up now
+    assert REPLY_RETRY.wait(1, now, retry_after=60.0) is None
 
 
 @pytest.mark.parametrize("chat_id", ["C../../v2/bot/message/push", "C 1", "", "Cあ", "C" + "1" * 200])

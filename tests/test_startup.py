@@ -173,3 +173,24 @@ def test_collection_is_off_while_starting_and_back_on_after(shipped_copy: Path,
     result = CliRunner().invoke(main, ["simulate", "--root", str(shipped_copy)], input='{"start": ""}\n')
     assert result.exit_code == 0 and seen == [False], "content was loaded with the collector off"
     assert gc.isenabled(), "the collector is on again once the command has ended"
+
+
+def test_a_server_prepares_free_text_in_the_background_once_it_listens() -> None:
+    """The safety layer (rules and model) is built after the server is ready and before anyone types: the first
+    message a child writes does not wait for it."""
+    env = {**os.environ, "ANSHIN_LOG_LEVEL": "INFO", "PYTHONPATH": str(PROJECT)}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0"], env=env, cwd=PROJECT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    lines: list[str] = []
+    try:
+        for line in process.stderr:
+            lines.append(line.strip())
+            if "free text: ready to read" in line or len(lines) > 50:
+                break
+    finally:
+        process.terminate()
+        process.wait(15)
+    ready = next(i for i, line in enumerate(lines) if line.startswith("Anshin web chat: http://"))
+    prepared = next(i for i, line in enumerate(lines) if "free text: ready to read" in line)
+    assert ready < prepared, lines

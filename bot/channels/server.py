@@ -19,6 +19,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from bot.channels.delivery import SHUTDOWN_GRACE, Handling
+from bot.metrics import ReachMetrics, metrics_handler
 
 __all__ = [
     "BODY_TIMEOUT",
@@ -31,11 +32,14 @@ __all__ = [
     "BodyError",
     "Runner",
     "WithholdDetails",
+    "health",
     "load_json",
+    "prepare_in_background",
     "read_body",
     "serve_until_stopped",
     "stop_on_signals",
     "unless_stopped",
+    "webhook_routes",
     "withhold_details",
 ]
 
@@ -88,6 +92,24 @@ def withhold_details(names: tuple[str, ...], roots: tuple[str, ...] = ()) -> Non
         logger = logging.getLogger(name)
         if not any(isinstance(f, WithholdDetails) for f in logger.filters):
             logger.addFilter(WithholdDetails())
+
+
+async def health(request: web.Request) -> web.Response:
+    """``GET /healthz``: 200 once the server is serving, for a load balancer; it says nothing about the
+    messenger's API or the engine."""
+    return web.Response(text="ok")
+
+
+def webhook_routes(app: web.Application, path: str, receive: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                   metrics: ReachMetrics | None = None) -> web.Application:
+    """A webhook's routes, whatever the medium: POST ``path`` to ``receive``, GET /healthz, and GET /metrics
+    when ``metrics`` is given (on the worker's own address: deploy/nginx.conf keeps it from the world)."""
+    app.router.add_post(path, receive)
+    if path != HEALTH_PATH:
+        app.router.add_get(HEALTH_PATH, health)
+    if metrics is not None and path != "/metrics":
+        app.router.add_get("/metrics", metrics_handler(metrics))
+    return app
 
 
 class BodyError(Exception):
@@ -213,9 +235,36 @@ async def unless_stopped(stop: asyncio.Event, work: Awaitable[Any]) -> bool:
     return False
 
 
+_preparing: set[asyncio.Future[Any]] = set()  # held until done: a loop keeps only weak references to them
+
+
+def prepare_in_background(prepare: Callable[[], Any]) -> None:
+    """Run ``prepare`` (e.g. ``Engine.prepare_text``: the safety layer's rules and model) in a thread, so that the
+    first message a child types does not wait for it while the loop goes on serving. Then everything built so far
+    is moved out of the garbage collector's sight, as at start-up (``bot.cli.base.settle_heap``)."""
+
+    def run() -> None:
+        import gc
+
+        prepare()
+        gc.collect()
+        gc.freeze()
+
+    future = asyncio.get_running_loop().run_in_executor(None, run)
+    _preparing.add(future)
+    future.add_done_callback(_prepared)
+
+
+def _prepared(future: asyncio.Future[Any]) -> None:
+    _preparing.discard(future)
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("preparing in the background failed: %s", type(future.exception()).__name__)
+
+
 async def serve_until_stopped(app: web.Application, host: str, port: int, started: Callable[[], Awaitable[Any]],
-                              stop: asyncio.Event | None = None) -> None:
-    """Serve ``app``, call ``started`` (e.g. register the webhook), and serve until SIGTERM/SIGINT or ``stop``.
+                              stop: asyncio.Event | None = None, prepare: Callable[[], Any] | None = None) -> None:
+    """Serve ``app``, call ``started`` (e.g. register the webhook), then ``prepare`` in the background
+    (``prepare_in_background``), and serve until SIGTERM/SIGINT or ``stop``.
 
     Then the app's work in hand (``HANDLING``) gets its grace and is cancelled: those requests are answered 503
     (the messenger delivers them again), as is any request arriving meanwhile; then the server closes."""
@@ -225,6 +274,8 @@ async def serve_until_stopped(app: web.Application, host: str, port: int, starte
         try:
             await web.TCPSite(runner, host, port).start()
             if await unless_stopped(stopped, started()):
+                if prepare is not None:
+                    prepare_in_background(prepare)
                 log.info("webhook listening on %s:%d", host, port)
                 log.debug("requests: headers within %.0f s, bodies within %.0f s, idle connections closed after %.0f s",
                           IDLE_TIMEOUT, BODY_TIMEOUT, IDLE_TIMEOUT)

@@ -101,6 +101,17 @@ class Engine:
             audience = audience.lower()  # going back to the menu is the user's choice to leave the crisis chain
         return self.renderer.screen(target, state.locale, audience)
 
+    def prepare_text(self) -> None:
+        """Build what reading free text needs (the safety layer's rules and model) now rather than at the first
+        typed message: servers call this in a background thread once they listen. Never raises."""
+        try:
+            warm_up = getattr(self.router, "warm_up", None)
+            if callable(warm_up):
+                layer = "with" if warm_up() else "without"
+                log.info("free text: ready to read, %s the exemplar layer", layer)
+        except Exception as error:  # the first message will try again; nothing is lost
+            log.warning("preparing the text router failed: %s", type(error).__name__)
+
     @property
     def router(self) -> TextRouter:
         if self._router is None:
@@ -119,14 +130,22 @@ class Engine:
         return self.renderer.screen(key, locale, audience)
 
 
-def _default_router() -> TextRouter:
-    try:
-        from bot.safety import assess
-    except ImportError:  # the safety package is optional only while it is being built
-        return lambda text: Routed(None)
+class _SafetyRouter:
+    """Free text through ``bot.safety``: the category and topic it finds, as a screen and its urgency."""
 
-    def route(text: str) -> Routed:
-        assessment = assess(text)
+    def __init__(self) -> None:
+        from bot.safety import assess, warm_up
+
+        self._assess = assess
+        self.warm_up = warm_up
+
+    def __call__(self, text: str) -> Routed:
+        assessment = self._assess(text)
         return Routed(assessment.topic, assessment.emergency, assessment.category is not None)
 
-    return route
+
+def _default_router() -> TextRouter:
+    try:
+        return _SafetyRouter()
+    except ImportError:  # the safety package is optional only while it is being built
+        return lambda text: Routed(None)

@@ -20,7 +20,16 @@ if TYPE_CHECKING:
     from bot.safety.embedder import rules_only
     from bot.safety.lexicon import normalise
 
-__all__ = ["Assessment", "assess", "normalise", "rules_only"]
+__all__ = ["Assessment", "assess", "normalise", "rules_only", "warm_up"]
+
+
+def warm_up() -> bool:
+    """Build the rules and load the exemplar layer now, rather than at the first message (a server calls this in
+    a background thread once it listens). True when the exemplar layer is on."""
+    from bot.safety import classify  # noqa: F401  (builds the rule set)
+    from bot.safety.exemplars import EXEMPLARS
+
+    return EXEMPLARS.ready()
 
 
 def __getattr__(name: str) -> Any:

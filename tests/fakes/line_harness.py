@@ -11,10 +11,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.line.client import LineApi
+from bot.channels.line.client import REPLY_RETRY, LineApi
 from bot.channels.line.webhook import LineBot, webhook_app
 from bot.channels.recent import RecentIds
-from bot.channels.retry import Backoff
 from bot.channels.server import Runner
 from bot.engine import Engine
 from bot.metrics import ReachMetrics
@@ -24,7 +23,7 @@ from tests.fakes.line_spec import validate_events
 
 __all__ = ["FAST_RETRY", "PATH", "LineHarness"]
 
-FAST_RETRY = Backoff(attempts=3, backoff=0.05)
+FAST_RETRY = REPLY_RETRY  # already fast: a reply is given up within about a second
 PATH = "/callback"
 
 

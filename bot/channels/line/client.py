@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import urllib.request
 from typing import Any
 
 import aiohttp
 from linebot.v3.messaging import ApiException, AsyncApiClient, AsyncMessagingApi, Configuration
 
-from bot.channels.retry import Backoff
+from bot.channels.delivery import RetryPolicy
 from bot.metrics import ReachMetrics
 
 __all__ = ["DEFAULT_API", "LineApi"]
@@ -34,13 +35,16 @@ __all__ = ["DEFAULT_API", "LineApi"]
 DEFAULT_API = "https://api.line.me"
 REPLY_PATH = "/v2/bot/message/reply"
 log = logging.getLogger(__name__)
+# A reply token is good once and not for long: a failed reply is tried again within about a second (three tries
+# when LINE answers at once), never for minutes as a Telegram reply is.
+REPLY_RETRY = RetryPolicy(budget=1.0, backoff=0.25, max_delay=2.0)
 
 
 class LineApi:
     """One SDK client (one aiohttp session) per process."""
 
     def __init__(self, access_token: str, base: str | None = None, timeout: float = 10.0,
-                 retry: Backoff | None = None, metrics: ReachMetrics | None = None) -> None:
+                 retry: RetryPolicy = REPLY_RETRY, metrics: ReachMetrics | None = None) -> None:
         self.configuration = Configuration(host=base.rstrip("/") if base else None, access_token=access_token)
         self.configuration.proxy = urllib.request.getproxies().get("https") if not base else None
         self.client = AsyncApiClient(self.configuration)
@@ -53,7 +57,7 @@ class LineApi:
         self.headers = {"Accept": "application/json", "Content-Type": "application/json",
                         "User-Agent": self.client.user_agent, "Authorization": f"Bearer {access_token}"}
         self.timeout = timeout
-        self.retry = retry or Backoff()
+        self.retry = retry
         self.metrics = metrics
 
     async def close(self) -> None:
@@ -61,7 +65,7 @@ class LineApi:
         await self._sdk_session.close()
 
     async def _with_retries(self, name: str, call: Any) -> bool:
-        attempt = 0
+        attempt, started = 0, time.monotonic()
         while True:
             attempt += 1
             try:
@@ -69,10 +73,10 @@ class LineApi:
                 return True
             except ApiException as error:
                 status = error.status or 0
-                delay = self.retry.delay(attempt) if status == 429 or status >= 500 else None
+                delay = self.retry.wait(attempt, started) if status == 429 or status >= 500 else None
                 failure = f"HTTP {status}"
             except (TimeoutError, aiohttp.ClientError, ValueError) as error:  # reset, timeout, unreadable
-                delay, failure = self.retry.delay(attempt), type(error).__name__
+                delay, failure = self.retry.wait(attempt, started), type(error).__name__
             if delay is None:
                 log.warning("line: %s failed: %s", name, failure)  # never the token, the body or an id
                 if self.metrics is not None:

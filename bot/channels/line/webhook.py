@@ -30,9 +30,9 @@ from bot.channels.line.client import LineApi
 from bot.channels.line.events import Action, event_action, event_id, read_body
 from bot.channels.line.messages import Messages
 from bot.channels.recent import RecentIds
-from bot.channels.server import HEALTH_PATH, MAX_BODY, serve_until_stopped
+from bot.channels.server import MAX_BODY, serve_until_stopped, webhook_routes
 from bot.engine import Engine
-from bot.metrics import ReachMetrics, metrics_handler
+from bot.metrics import ReachMetrics
 
 __all__ = ["FRAMEWORK_LOGGERS", "SIGNATURE_HEADER", "LineBot", "LineSettings", "quiet_framework_loggers", "run",
            "webhook_app"]
@@ -127,16 +127,7 @@ def webhook_app(bot: LineBot, secret: str, path: str, metrics: ReachMetrics | No
                 log.error("line: an event failed: %s", type(error).__name__)
         return web.Response(status=200, text="OK")
 
-    async def health(request: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_post(path, receive)
-    if path != HEALTH_PATH:
-        app.router.add_get(HEALTH_PATH, health)
-    if metrics is not None and path != "/metrics":
-        app.router.add_get("/metrics", metrics_handler(metrics))
-    return app
+    return webhook_routes(web.Application(client_max_size=MAX_BODY), path, receive, metrics)
 
 
 async def run(engine: Engine, settings: LineSettings, lang: str | None = None, metrics: ReachMetrics | None = None,
@@ -151,6 +142,6 @@ async def run(engine: Engine, settings: LineSettings, lang: str | None = None, m
 
     try:
         await serve_until_stopped(webhook_app(bot, settings.secret, settings.path, metrics), settings.host,
-                                  settings.port, started, stop)
+                                  settings.port, started, stop, engine.prepare_text)
     finally:
         await api.close()

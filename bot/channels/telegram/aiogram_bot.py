@@ -51,7 +51,7 @@ from pydantic import ValidationError
 
 from bot.channels import server
 from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer, pause
-from bot.channels.server import HEALTH_PATH, MAX_BODY, WithholdDetails, serve_until_stopped
+from bot.channels.server import HEALTH_PATH, MAX_BODY, WithholdDetails, prepare_in_background, serve_until_stopped
 from bot.channels.telegram import common
 from bot.channels.telegram.aiogram_session import AnshinSession, NoAnswer
 from bot.channels.telegram.common import (
@@ -359,12 +359,13 @@ def webhook_app(dispatcher: Dispatcher, bot: Bot, secret: str, path: str,
 
 
 async def serve_webhook(dispatcher: Dispatcher, bot: Bot, url: str, secret: str, host: str, port: int,
-                        path: str, stop: asyncio.Event | None = None, metrics: ReachMetrics | None = None) -> None:
+                        path: str, stop: asyncio.Event | None = None, metrics: ReachMetrics | None = None,
+                        prepare: Callable[[], Any] | None = None) -> None:
     """Register the webhook with Telegram, then serve until SIGTERM/SIGINT or ``stop`` is set."""
     try:
         await serve_until_stopped(
             webhook_app(dispatcher, bot, secret, path, metrics), host, port,
-            lambda: bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)), stop)
+            lambda: bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)), stop, prepare)
     finally:
         await bot.session.close()
 
@@ -375,10 +376,11 @@ async def run(engine: Engine, token: str, api: str, default_lang: str | None = N
     bot = create_bot(token, api, metrics=metrics)
     dispatcher = create_dispatcher(engine, default_lang=default_lang, metrics=metrics)
     if webhook is None:
+        prepare_in_background(engine.prepare_text)
         await poll(dispatcher, bot)
     else:
         await serve_webhook(dispatcher, bot, webhook.url, webhook.secret, webhook.host, webhook.port, webhook.path,
-                            metrics=metrics)
+                            metrics=metrics, prepare=engine.prepare_text)
 
 
 async def setup(engine: Engine, bot: Bot, default_locale: str | None = None) -> list[str]:

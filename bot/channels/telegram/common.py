@@ -42,10 +42,10 @@ from bot.channels.delivery import (
     first_attempt,
     once,
 )
-from bot.channels.server import HANDLING, HEALTH_PATH, MAX_BODY, BodyError, load_json, read_body
+from bot.channels.server import HANDLING, MAX_BODY, BodyError, load_json, read_body, webhook_routes
 from bot.channels.telegram.updates import trim_update
 from bot.engine import COMMANDS, MAX_BUTTON_ID_BYTES, Button, Engine, Event, Reply, decode_button
-from bot.metrics import ReachMetrics, metrics_handler
+from bot.metrics import ReachMetrics
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -479,17 +479,9 @@ def webhook_app(feed: Callable[[dict[str, Any]], Awaitable[None]], secret: str, 
             metrics.error("delivery_deferred")
         return _busy()
 
-    async def health(request: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
     app = web.Application(client_max_size=MAX_BODY)
     app[HANDLING] = handling
-    app.router.add_post(path, receive)
-    if path != HEALTH_PATH:
-        app.router.add_get(HEALTH_PATH, health)
-    if metrics is not None and path != "/metrics":
-        app.router.add_get("/metrics", metrics_handler(metrics))
-    return app
+    return webhook_routes(app, path, receive, metrics)
 
 
 def _busy() -> web.Response:

@@ -46,7 +46,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels import server
 from bot.channels.delivery import Handling, MaybeDelivered, Undelivered, defer, pause, time_left
-from bot.channels.server import serve_until_stopped, stop_on_signals, unless_stopped
+from bot.channels.server import prepare_in_background, serve_until_stopped, stop_on_signals, unless_stopped
 from bot.channels.telegram import common
 from bot.channels.telegram.common import (
     ALLOWED_UPDATES,
@@ -465,7 +465,8 @@ def webhook_app(application: AnyApplication, secret: str, path: str,
 
 
 async def serve_webhook(application: AnyApplication, url: str, secret: str, host: str, port: int, path: str,
-                        stop: asyncio.Event | None = None, metrics: ReachMetrics | None = None) -> None:
+                        stop: asyncio.Event | None = None, metrics: ReachMetrics | None = None,
+                        prepare: Callable[[], Any] | None = None) -> None:
     """Register the webhook with Telegram, then serve until SIGTERM/SIGINT or ``stop`` is set."""
     stop = stop or asyncio.Event()
     with stop_on_signals(stop):  # (from the start: getMe is retried while Telegram is down)
@@ -476,7 +477,7 @@ async def serve_webhook(application: AnyApplication, url: str, secret: str, host
             await serve_until_stopped(
                 webhook_app(application, secret, path, metrics), host, port,
                 lambda: application.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)),
-                stop)
+                stop, prepare)
         finally:
             if application.running:
                 await application.stop()
@@ -489,10 +490,11 @@ async def run(engine: Engine, token: str, api: str, default_lang: str | None = N
     bot = create_bot(token, api, metrics=metrics)
     application = create_application(engine, bot, default_lang, metrics=metrics, polling=webhook is None)
     if webhook is None:
+        prepare_in_background(engine.prepare_text)
         await poll(application)
     else:
         await serve_webhook(application, webhook.url, webhook.secret, webhook.host, webhook.port, webhook.path,
-                            metrics=metrics)
+                            metrics=metrics, prepare=engine.prepare_text)
 
 
 async def setup(engine: Engine, bot: ExtBot[None], default_locale: str | None = None) -> list[str]:

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.protocol import encode_replies, replies_for
-from bot.channels.server import HEALTH_PATH, BodyError, Runner, read_body
+from bot.channels.server import HEALTH_PATH, BodyError, Runner, health, prepare_in_background, read_body
 from bot.channels.web.guard import SERVER_LOG, AccessLog, Limits, RateLimiter, ScrubFilter, security_headers
 from bot.engine import Engine
 from bot.metrics import ReachMetrics, metrics_handler
@@ -137,11 +137,6 @@ def html_lang(locale: str) -> str:
     return "-".join([language, *keep])
 
 
-async def _health(request: web.Request) -> web.Response:
-    """200 once the chat is serving: for a load balancer, and for measuring start-up (tests/bench/startup.py)."""
-    return web.Response(text="ok")
-
-
 def _static(body: bytes, content_type: str) -> Handler:
     async def serve(request: web.Request) -> web.Response:
         return web.Response(body=body, content_type=content_type, charset="utf-8")
@@ -167,7 +162,7 @@ def create_app(engine: Engine, limits: Limits | None = None, exit_url: str = DEF
         app.router.add_get(path, _static((STATIC / name).read_bytes(), content_type))
     app.router.add_post("/api/event", _event)
     app.router.add_get("/api/ui", _ui)
-    app.router.add_get(HEALTH_PATH, _health)
+    app.router.add_get(HEALTH_PATH, health)
     if metrics is not None:  # reach counters, labels from fixed sets only (bot/metrics.py); served by metrics_app
         app[METRICS] = metrics
     return app
@@ -225,6 +220,7 @@ def run_web(engine: Engine, host: str, port: int, limits: Limits | None = None,
             runners.append(runner)
             if ready is not None:
                 ready(bound)
+            prepare_in_background(engine.prepare_text)
             if metrics is not None and metrics_address is not None:
                 try:
                     counters, counted = await start_web(metrics_app(metrics), *metrics_address)
