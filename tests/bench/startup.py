@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[0] = str(ROOT)  # instead of tests/bench: its telegram.py would shadow python-telegram-bot
 
-from tests.bench.webhook import HOOK, SECRET, TOKEN, free_port, serve_fake_api  # noqa: E402
+from tests.bench.processes import free_port, rss_mb  # noqa: E402
+from tests.bench.webhook import HOOK, SECRET, TOKEN, serve_fake_api  # noqa: E402
 
 PYTHON = sys.executable
 BARE_AIOHTTP = """
@@ -43,13 +44,6 @@ app.router.add_get("/healthz", health)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
 IDLE_PYTHON = "import sys; sys.stdin.read()"
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -22,14 +22,9 @@ import contextlib
 import itertools
 import json
 import os
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +34,21 @@ sys.path[0] = str(ROOT)  # instead of tests/bench: its telegram.py would shadow 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from tests.bench.processes import (  # noqa: E402
+    api_calls,
+    cpu_seconds,
+    free_port,
+    new_loop,
+    report,
+    rss_mb,
+    started,
+)
+
 TOKEN = "123456789:AAH-bench-token-not-real_0123456789"
 SECRET = "bench-secret_0123456789abcdef"
 HOOK = "/telegram/hook"
 TIME_LIMIT = 300.0  # seconds for any one phase, whatever the counts
 _BOT = {"id": 123456789, "is_bot": True, "first_name": "Anshin", "username": "anshin_bench_bot"}
-
-
-def new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where installed, as Anshin's worker runs (bot.cli.run_async): for the load generator, the fake Bot
-    API and the baseline bot too, so that they take less of the machine from the worker measured."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 # --- a fake Bot API in its own process: canned answers, a call counter ------------------------------------
@@ -101,39 +96,6 @@ def serve_echo_bot(port: int, api: str) -> None:
 # --- processes ---------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"process {process.args!r} did not start listening on {port}")
-        time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def started(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port, process)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-
-
 def worker_args(api_port: int, port: int) -> tuple[list[str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSHIN_")}
     env.update(ANSHIN_TELEGRAM_TOKEN=TOKEN, ANSHIN_TELEGRAM_API=f"http://127.0.0.1:{api_port}",
@@ -141,19 +103,6 @@ def worker_args(api_port: int, port: int) -> tuple[list[str], dict[str, str]]:
                ANSHIN_HOST="127.0.0.1", ANSHIN_PORT=str(port), ANSHIN_LOG_LEVEL="WARNING",
                PYTHONPATH=str(ROOT))
     return [sys.executable, "-m", "bot", "telegram", "--webhook"], env
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 # --- load ------------------------------------------------------------------------------------------------------
@@ -225,19 +174,6 @@ async def load(url: str, count: int, concurrency: int, first_chat: int, chats: i
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
         await asyncio.gather(*(client(session) for _ in range(concurrency)))
     return len(latencies) / (time.perf_counter() - began), latencies, statuses
-
-
-def report(name: str, rate: float, latencies: list[float], statuses: dict[int, int]) -> None:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    print(f"{name:28s} {len(ordered):7,d} updates  {rate:7,.0f} updates/s  p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  "
-          f"statuses {statuses}", flush=True)
-
-
-async def api_calls(api_port: int) -> int:
-    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{api_port}/calls") as r:
-        return int(await r.text())
 
 
 # --- phases ------------------------------------------------------------------------------------------------------
