@@ -86,8 +86,6 @@ def test_stored_vectors_are_what_the_pinned_model_makes_now() -> None:
 KNOWN_OVERLAP = {
     "hi", "こんにちは", "しにたいしにたいしにたい", "whats the best photo editing app for selfies",
     "ありがとう、助かった！", "インスタの位置情報オフにするやり方おしえて",  # blind8
-    "友達がネットの人と会うって言ってて心配", "someone groped me on the train this morning and i cant stop shaking",
-    "遺書かいた", "小学校卒業でスマホ持たせるか迷ってます", "i just need someone to talk to",  # blind9
 }
 
 
