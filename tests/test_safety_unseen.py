@@ -15,7 +15,24 @@ FIRST_RUN_RECALL = {"emergency": 0.75, "suicide": 0.70, "abuse_home": 0.75, "sex
                     "sexual_images": 0.90, "paid_dating": 0.85, "grooming": 0.85}
 FIRST_RUN_FALSE_EMERGENCY = 2 / 70
 
+# blind10 (issue 18, round 2), every locale, written by a helper who read nothing of the project; first run at
+# 06a005a with the exemplar layer (see its header). These floors hold where the exemplar layer runs; without it
+# (no AVX2) the rules alone are held to what they gave on blind10 at the same commit: every crisis 172/352, 9/232
+# false emergencies.
+BLIND10_RECALL = {"emergency": 69 / 75, "suicide": 42 / 55, "abuse_home": 33 / 44, "sexual_assault": 40 / 45,
+                  "sexual_images": 40 / 45, "paid_dating": 32 / 44, "grooming": 33 / 44}
+BLIND10_LOCALE_RECALL = {"ja": 36 / 40, "ja_Easy": 28 / 39, "en": 31 / 39, "zh_Hans": 32 / 40, "ko": 31 / 38,
+                         "vi": 35 / 39, "pt_BR": 34 / 38, "fil": 30 / 39, "ne": 32 / 40}
+BLIND10_FALSE_EMERGENCY = 24 / 232
+BLIND10_TOPIC_ACCURACY = 169 / 232
+BLIND10_RULES_ONLY_RECALL = 172 / 352
+BLIND10_RULES_ONLY_FALSE_EMERGENCY = 9 / 232
 EXEMPLARS_OFF = unavailable_reason()
+
+
+@pytest.fixture(scope="module")
+def blind10() -> Report:
+    return evaluate(load_cases(UNSEEN / "safety_blind10.yaml", split="all"))
 
 
 @pytest.fixture(scope="module")
@@ -32,3 +49,34 @@ def test_unseen_benign_phrases_raise_no_more_emergencies(cases: list[Case]) -> N
     assert evaluate(cases).false_emergency_rate() <= FIRST_RUN_FALSE_EMERGENCY + 1e-9
 
 
+
+
+needs_exemplars = pytest.mark.skipif(EXEMPLARS_OFF is not None, reason=f"exemplar layer off: {EXEMPLARS_OFF}")
+
+
+@needs_exemplars
+@pytest.mark.parametrize(("category", "floor"), sorted(BLIND10_RECALL.items()))
+def test_blind10_recall_per_category_does_not_fall(blind10: Report, category: str, floor: float) -> None:
+    assert blind10.recall(category) >= floor - 1e-9
+
+
+@needs_exemplars
+@pytest.mark.parametrize(("lang", "floor"), sorted(BLIND10_LOCALE_RECALL.items()))
+def test_blind10_recall_per_locale_does_not_fall(blind10: Report, lang: str, floor: float) -> None:
+    assert blind10.recall(None, lang) >= floor - 1e-9
+
+
+@needs_exemplars
+def test_blind10_false_alarms_and_topics_do_not_get_worse(blind10: Report) -> None:
+    assert blind10.false_emergency_rate() <= BLIND10_FALSE_EMERGENCY + 1e-9
+    assert blind10.topic_accuracy() >= BLIND10_TOPIC_ACCURACY - 1e-9
+
+
+def test_blind10_covers_every_locale(blind10: Report) -> None:
+    assert set(blind10.langs()) == set(LANGS)
+
+
+@pytest.mark.skipif(EXEMPLARS_OFF is None, reason="the exemplar layer runs here (its floors apply)")
+def test_blind10_without_the_exemplar_layer_the_rules_hold_their_own_floor(blind10: Report) -> None:
+    assert blind10.recall(None) >= BLIND10_RULES_ONLY_RECALL - 1e-9
+    assert blind10.false_emergency_rate() <= BLIND10_RULES_ONLY_FALSE_EMERGENCY + 1e-9
