@@ -82,8 +82,9 @@ def read_exemplars(path: Path = YAML_PATH) -> tuple[list[Exemplar], Thresholds]:
 
 
 def training_files() -> list[Path]:
-    """The tuned evaluation sets the read-out learns from (never the unseen ones)."""
-    return sorted((ROOT / "tests" / "data").glob("safety_*.yaml"))
+    """The sets the read-out learns from: the tuned evaluation sets and the development sets (never the unseen ones)."""
+    data = ROOT / "tests" / "data"
+    return sorted(data.glob("safety_*.yaml")) + sorted((data / "dev").glob("safety_*.yaml"))
 
 
 def _digest(path: Path) -> str:
