@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.safety import Assessment, assess, normalise
 from bot.safety.categories import ALL_TOPICS, CATEGORIES, EMERGENCY_CATEGORIES
+from bot.safety.rules import RULES
 
 NASTY = st.sampled_from(
     [
@@ -52,6 +53,9 @@ def test_normalise_never_raises_and_is_stable(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200), st.text(max_size=200))
 def test_a_crisis_is_not_hidden_by_surrounding_text(before: str, after: str) -> None:
+    # The one designed exception: surrounding text that is itself a frame (a story, homework, the news), which
+    # keeps "the character wants to die" calm (tests/test_safety.py checks those frames one by one).
+    assume(RULES.match(normalise(f"{before}\n{after}"))[1] is None)
     a = assess(f"{before}\n死にたい\n{after}")
     assert a.emergency
 
