@@ -15,18 +15,18 @@ FIRST_RUN_RECALL = {"emergency": 0.75, "suicide": 0.70, "abuse_home": 0.75, "sex
                     "sexual_images": 0.90, "paid_dating": 0.85, "grooming": 0.85}
 FIRST_RUN_FALSE_EMERGENCY = 2 / 70
 
-# blind10 (issue 18), every locale, written by a helper who read nothing of the project; its second run, at 18e0eb9
-# after round 3 was tuned on other data only (see its header; the first run's danger now was one phrase higher).
+# blind10 (issue 18), every locale, written by a helper who read nothing of the project; its third run, at e13cda7
+# after round 3b was tuned on other data only (see its header for all three runs).
 # These floors hold where the exemplar layer runs; without it (no AVX2) the rules alone are held to what they gave
-# on blind10 at the same commit: every crisis 208/352, 3/232 false emergencies.
-BLIND10_RECALL = {"emergency": 68 / 75, "suicide": 44 / 55, "abuse_home": 35 / 44, "sexual_assault": 40 / 45,
-                  "sexual_images": 43 / 45, "paid_dating": 35 / 44, "grooming": 35 / 44}
-BLIND10_LOCALE_RECALL = {"ja": 36 / 40, "ja_Easy": 30 / 39, "en": 31 / 39, "zh_Hans": 33 / 40, "ko": 34 / 38,
-                         "vi": 37 / 39, "pt_BR": 35 / 38, "fil": 32 / 39, "ne": 32 / 40}
-BLIND10_FALSE_EMERGENCY = 13 / 232
-BLIND10_TOPIC_ACCURACY = 196 / 232
-BLIND10_RULES_ONLY_RECALL = 208 / 352
-BLIND10_RULES_ONLY_FALSE_EMERGENCY = 3 / 232
+# on blind10 at the same commit: every crisis 211/352, 2/232 false emergencies.
+BLIND10_RECALL = {"emergency": 70 / 75, "suicide": 44 / 55, "abuse_home": 35 / 44, "sexual_assault": 40 / 45,
+                  "sexual_images": 43 / 45, "paid_dating": 35 / 44, "grooming": 36 / 44}
+BLIND10_LOCALE_RECALL = {"ja": 36 / 40, "ja_Easy": 29 / 39, "en": 33 / 39, "zh_Hans": 34 / 40, "ko": 34 / 38,
+                         "vi": 38 / 39, "pt_BR": 33 / 38, "fil": 34 / 39, "ne": 32 / 40}
+BLIND10_FALSE_EMERGENCY = 11 / 232
+BLIND10_TOPIC_ACCURACY = 202 / 232
+BLIND10_RULES_ONLY_RECALL = 211 / 352
+BLIND10_RULES_ONLY_FALSE_EMERGENCY = 2 / 232
 EXEMPLARS_OFF = unavailable_reason()
 
 
