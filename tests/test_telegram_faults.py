@@ -255,6 +255,26 @@ async def test_a_redelivered_press_repeats_no_step_that_went_out(bot: Harness, f
     assert len(bot.api.delivered("editMessageText")) == 1 and bot.api.calls("sendMessage") == []
 
 
+async def test_a_first_message_whose_getme_fails_comes_again_and_is_answered_once(
+        api: FakeBotAPI, fixture_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """aiogram asks getMe at the first message (then caches it): a getMe that fails until the deadline is the
+    same as a reply that could not go out, 503 and Telegram's redelivery, not a 200 for an unanswered update (a
+    clean-clone CI run lost a step of a conversation this way on a loaded machine)."""
+    harness = AiogramWebhook(api, fixture_engine)
+    await harness.start()
+    try:
+        api.fail("getMe", 500, times=10_000)
+        update = Updates(user_id=USER_ID).text("/start")
+        assert await harness.post_update(update) == 503
+        assert api.calls("sendMessage") == []
+        api._failures.clear()
+        assert await harness.post_update(update) == 200
+        assert len(api.delivered("sendMessage")) == 1
+    finally:
+        await harness.stop()
+    assert "an update failed" not in caplog.text
+
+
 @pytest.mark.parametrize("name", ["aiogram-polling", "ptb-polling"])
 async def test_an_unreadable_update_is_skipped_and_the_next_is_answered(
         api: FakeBotAPI, fixture_engine: Engine, caplog: pytest.LogCaptureFixture, name: str) -> None:

@@ -44,6 +44,7 @@ from aiogram.types import (
     Message,
     TelegramObject,
     Update,
+    User,
 )
 from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import web
@@ -204,6 +205,15 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, params: dict[str, Any],
     return True
 
 
+async def _me(bot: Bot) -> User:
+    """The bot's own user (getMe, asked once and then cached by aiogram); ``Undelivered`` when Telegram did not
+    answer in time, so that a webhook's update comes again rather than being lost unanswered."""
+    try:
+        return await bot.me()
+    except _TRANSIENT as error:
+        raise Undelivered("getMe") from error
+
+
 async def _answer_press(bot: Bot, query_id: str, metrics: ReachMetrics | None) -> None:
     """Stop the button's spinner (``common.stop_spinner``)."""
     try:
@@ -229,7 +239,7 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
 
     @router.message()
     async def on_message(message: Message, bot: Bot) -> None:
-        me = await bot.me()
+        me = await _me(bot)
         lang = (message.from_user.language_code if message.from_user else None) or default_lang
         media = None if message.text is not None else media_kind(lambda name: getattr(message, name, None))
         action = message_action(message.chat.type, message.text, media, lang, me.username)
@@ -256,7 +266,7 @@ def create_dispatcher(engine: Engine, default_lang: str | None = None, gate: Flo
 
     @router.my_chat_member()
     async def on_added(change: ChatMemberUpdated, bot: Bot) -> None:
-        me = await bot.me()
+        me = await _me(bot)
         if added_to_group(change.chat.type, change.old_chat_member.status, change.new_chat_member.status) \
                 and me.username:
             lang = change.from_user.language_code or default_lang
