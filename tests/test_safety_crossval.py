@@ -18,7 +18,7 @@ def test_pooled_figures_are_the_sum_of_the_folds() -> None:
 
 def test_a_fold_restores_the_live_read_out() -> None:
     before = (EXEMPLARS._arrays, EXEMPLARS.thresholds)
-    with _readout("weight", "bias", Thresholds(0.1, 0.2, 0.3, 0.4, 0.5)):
+    with _readout("weight", "bias", Thresholds(0.1, 0.2, 0.3, 0.4, 0.5, 0.6)):
         assert EXEMPLARS._arrays["weight"] == "weight"
         assert EXEMPLARS.thresholds.emergency == 0.1
     assert (EXEMPLARS._arrays, EXEMPLARS.thresholds) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,24 +16,33 @@ FIRST_RUN_RECALL = {"emergency": 0.75, "suicide": 0.70, "abuse_home": 0.75, "sex
                     "sexual_images": 0.90, "paid_dating": 0.85, "grooming": 0.85}
 FIRST_RUN_FALSE_EMERGENCY = 2 / 70
 
-# blind10 (issue 18), every locale, written by a helper who read nothing of the project; its third run, at e13cda7
-# after round 3b was tuned on other data only (see its header for all three runs).
+# The splits of tests/data/unseen/ in every locale (issue 18), each written by helpers who read nothing of the
+# project; figures rounded down. blind10: its fourth run, at the commit that added blind11 (round 4 tuned on other
+# data only; see its header for all four runs). blind11: its first run, the same commit (the honest estimate).
 # These floors hold where the exemplar layer runs; without it (no AVX2) the rules alone are held to what they gave
-# on blind10 at the same commit: every crisis 211/352, 2/232 false emergencies.
-BLIND10_RECALL = {"emergency": 70 / 75, "suicide": 44 / 55, "abuse_home": 35 / 44, "sexual_assault": 40 / 45,
-                  "sexual_images": 43 / 45, "paid_dating": 35 / 44, "grooming": 36 / 44}
-BLIND10_LOCALE_RECALL = {"ja": 36 / 40, "ja_Easy": 29 / 39, "en": 33 / 39, "zh_Hans": 34 / 40, "ko": 34 / 38,
-                         "vi": 38 / 39, "pt_BR": 33 / 38, "fil": 34 / 39, "ne": 32 / 40}
-BLIND10_FALSE_EMERGENCY = 11 / 232
-BLIND10_TOPIC_ACCURACY = 202 / 232
-BLIND10_RULES_ONLY_RECALL = 211 / 352
-BLIND10_RULES_ONLY_FALSE_EMERGENCY = 2 / 232
+# at the same commit.
+SPLITS: dict[str, dict[str, Any]] = {
+    "safety_blind10.yaml": {
+        "recall": {"emergency": 0.9066, "suicide": 0.8545, "abuse_home": 0.8863, "sexual_assault": 0.8888,
+                   "sexual_images": 0.9555, "paid_dating": 0.8409, "grooming": 0.8409},
+        "locale": {"ja": 0.925, "ja_Easy": 0.7179, "en": 0.8717, "zh_Hans": 0.975, "ko": 0.8947, "vi": 0.9743,
+                   "pt_BR": 0.8947, "fil": 0.8717, "ne": 0.825},
+        "false_emergency": 0.0432, "topic": 0.8491, "rules_only": (0.6051, 0.0087),
+    },
+    "safety_blind11.yaml": {
+        "recall": {"emergency": 0.8488, "suicide": 0.6666, "abuse_home": 0.7111, "sexual_assault": 0.6888,
+                   "sexual_images": 0.8181, "paid_dating": 0.7777, "grooming": 0.5333},
+        "locale": {"ja": 0.875, "ja_Easy": 0.725, "en": 0.878, "zh_Hans": 0.7804, "ko": 0.75, "vi": 0.619,
+                   "pt_BR": 0.6904, "fil": 0.7619, "ne": 0.5238},
+        "false_emergency": 0.0356, "topic": 0.8133, "rules_only": (0.5081, 0.0134),
+    },
+}
 EXEMPLARS_OFF = unavailable_reason()
 
 
-@pytest.fixture(scope="module")
-def blind10() -> Report:
-    return evaluate(load_cases(UNSEEN / "safety_blind10.yaml", split="all"))
+@pytest.fixture(scope="module", params=sorted(SPLITS))
+def split(request: pytest.FixtureRequest) -> tuple[str, Report]:
+    return request.param, evaluate(load_cases(UNSEEN / request.param, split="all"))
 
 
 @pytest.fixture(scope="module")
@@ -54,29 +64,33 @@ def test_unseen_benign_phrases_raise_no_more_emergencies(cases: list[Case]) -> N
 needs_exemplars = pytest.mark.skipif(EXEMPLARS_OFF is not None, reason=f"exemplar layer off: {EXEMPLARS_OFF}")
 
 
-@needs_exemplars
-@pytest.mark.parametrize(("category", "floor"), sorted(BLIND10_RECALL.items()))
-def test_blind10_recall_per_category_does_not_fall(blind10: Report, category: str, floor: float) -> None:
-    assert blind10.recall(category) >= floor - 1e-9
+def test_every_unseen_split_has_floors() -> None:
+    assert sorted(p.name for p in UNSEEN.glob("safety_blind1*.yaml")) == sorted(SPLITS)
 
 
 @needs_exemplars
-@pytest.mark.parametrize(("lang", "floor"), sorted(BLIND10_LOCALE_RECALL.items()))
-def test_blind10_recall_per_locale_does_not_fall(blind10: Report, lang: str, floor: float) -> None:
-    assert blind10.recall(None, lang) >= floor - 1e-9
+def test_recall_per_category_and_locale_does_not_fall(split: tuple[str, Report]) -> None:
+    name, report = split
+    floors = SPLITS[name]
+    low = {c: report.recall(c) for c, floor in floors["recall"].items() if report.recall(c) < floor}
+    low |= {x: report.recall(None, x) for x, floor in floors["locale"].items() if report.recall(None, x) < floor}
+    assert not low, f"{name}: below its floor: {low}"
 
 
 @needs_exemplars
-def test_blind10_false_alarms_and_topics_do_not_get_worse(blind10: Report) -> None:
-    assert blind10.false_emergency_rate() <= BLIND10_FALSE_EMERGENCY + 1e-9
-    assert blind10.topic_accuracy() >= BLIND10_TOPIC_ACCURACY - 1e-9
+def test_false_alarms_and_topics_do_not_get_worse(split: tuple[str, Report]) -> None:
+    name, report = split
+    assert report.false_emergency_rate() <= SPLITS[name]["false_emergency"], name
+    assert report.topic_accuracy() >= SPLITS[name]["topic"], name
 
 
-def test_blind10_covers_every_locale(blind10: Report) -> None:
-    assert set(blind10.langs()) == set(LANGS)
+def test_every_split_covers_every_locale(split: tuple[str, Report]) -> None:
+    assert set(split[1].langs()) == set(LANGS)
 
 
 @pytest.mark.skipif(EXEMPLARS_OFF is None, reason="the exemplar layer runs here (its floors apply)")
-def test_blind10_without_the_exemplar_layer_the_rules_hold_their_own_floor(blind10: Report) -> None:
-    assert blind10.recall(None) >= BLIND10_RULES_ONLY_RECALL - 1e-9
-    assert blind10.false_emergency_rate() <= BLIND10_RULES_ONLY_FALSE_EMERGENCY + 1e-9
+def test_without_the_exemplar_layer_the_rules_hold_their_own_floor(split: tuple[str, Report]) -> None:
+    name, report = split
+    recall, false_emergency = SPLITS[name]["rules_only"]
+    assert report.recall(None) >= recall
+    assert report.false_emergency_rate() <= false_emergency

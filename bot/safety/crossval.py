@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.safety.evaluate import Case, Report, evaluate, format_report, load_cases
-from bot.safety.exemplars import EXEMPLARS, NONE, ROOT, Thresholds, training_files
+from bot.safety.exemplars import EXEMPLARS, ROOT, Thresholds, training_files, training_rows
 from bot.safety.probe import train
-from bot.safety.text import LIMIT
 
 __all__ = ["main"]
 
-GRID = {"emergency": (0.35, 0.5, 0.65, 0.8), "crisis": (0.5, 0.6, 0.7), "nearest": (0.94, 0.96, 1.01)}
+GRID = {"emergency": (0.35, 0.5, 0.65), "crisis": (0.5, 0.6, 0.7), "nearest": (0.94, 1.01),
+        "crisis_rules_language": (0.6, 0.75, 0.9, 1.01)}
 
 
 @contextmanager
@@ -43,30 +42,27 @@ def _readout(weight: Any, bias: Any, thresholds: Thresholds) -> Iterator[None]:
 
 
 def _embed_once(texts: list[str]) -> dict[str, Any]:
-    """Every text's vector, computed once and then served to the exemplar layer from memory."""
+    """Every text's vector (texts as they are embedded: ``training_rows``), computed once and then served to the
+    exemplar layer from memory."""
     import numpy as np
 
     embedder = EXEMPLARS._embedder
     assert embedder is not None
-    folded = sorted({unicodedata.normalize("NFKC", t[:LIMIT]) for t in texts})
-    vectors = embedder.embed_many(folded)
-    cache = dict(zip(folded, np.asarray(vectors, dtype=np.float32), strict=True))
+    unique = sorted(set(texts))
+    cache = dict(zip(unique, np.asarray(embedder.embed_many(unique), dtype=np.float32), strict=True))
     EXEMPLARS.vector = lambda text: cache[text] if text in cache else embedder.embed(text)  # type: ignore[method-assign]
     return cache
 
 
 def _fold(held: list[Case], files: list[Path], cache: dict[str, Any]) -> tuple[Any, Any]:
-    """The read-out trained without the held-out phrases."""
+    """The read-out trained without the held-out phrases (nor their other spellings)."""
     import numpy as np
 
-    items = EXEMPLARS.items
     out = {c.text for c in held}
     cases = [c for path in files for c in load_cases(path) if c.text not in out]
-    folded = [unicodedata.normalize("NFKC", c.text[:LIMIT]) for c in cases]
-    x = np.vstack([EXEMPLARS._arrays["vectors"], np.stack([cache[t] for t in folded])])
-    targets = [e.label for e in items] + [c.category or c.topic or NONE for c in cases]
+    rows = training_rows(EXEMPLARS.items, cases)
     labels = EXEMPLARS.labels
-    return train(x, [labels.index(t) for t in targets], len(labels))
+    return train(np.stack([cache[text] for text, _ in rows]), [labels.index(label) for _, label in rows], len(labels))
 
 
 def _merge(reports: list[Report]) -> Report:
@@ -99,14 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     files = training_files()
     held = [p.resolve() for p in args.hold] if args.hold else files
     cases: dict[Path, list[Case]] = {p: load_cases(p) for p in files}
-    cache = _embed_once([c.text for cs in cases.values() for c in cs])
+    every = [c for cs in cases.values() for c in cs]
+    cache = _embed_once([text for text, _ in training_rows(EXEMPLARS.items, every)])
     parts = {(p, h): cases[p][h::2] for p in held for h in (0, 1)} if args.halves else {(p, 0): cases[p] for p in held}
     folds = {key: _fold(part, files, cache) for key, part in parts.items()}
     base = EXEMPLARS.thresholds
     grid = [base]
     if args.sweep:
-        grid += [replace(base, emergency=e, crisis=c, nearest=n)
-                 for e, c, n in itertools.product(GRID["emergency"], GRID["crisis"], GRID["nearest"])]
+        grid += [replace(base, emergency=e, crisis=c, nearest=n, crisis_rules_language=r)
+                 for e, c, n, r in itertools.product(GRID["emergency"], GRID["crisis"], GRID["nearest"],
+                                                     GRID["crisis_rules_language"])]
     for thresholds in grid:
         reports = []
         for key, (weight, bias) in folds.items():

@@ -19,17 +19,23 @@ import json
 import logging
 import sys
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.safety.augment import variants
 from bot.safety.categories import ALL_TOPICS, CATEGORIES, SCREEN_CATEGORY
 from bot.safety.embedder import MAX_TOKENS, PIN, Embedder, load
 from bot.safety.probe import probabilities, train
+from bot.safety.text import LIMIT
 from bot.yamlfile import safe_load
 
+if TYPE_CHECKING:
+    from bot.safety.evaluate import Case
+
 __all__ = ["EXEMPLARS", "NONE", "Exemplar", "ExemplarSet", "Reading", "Thresholds", "build", "read_exemplars",
-           "training_files"]
+           "training_files", "training_rows"]
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -53,7 +59,8 @@ class Thresholds:
     crisis: float  # probability the winning crisis category needs
     topic: float  # probability the winning topic needs
     nearest: float  # cosine at which the nearest crisis exemplar decides when the read-out is unsure
-    nearest_rules_language: float  # the same in Japanese and English, where the read-out never names a crisis
+    nearest_rules_language: float  # the same in Japanese and English
+    crisis_rules_language: float  # probability at which the read-out names a crisis in Japanese and English too
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +85,7 @@ def read_exemplars(path: Path = YAML_PATH) -> tuple[list[Exemplar], Thresholds]:
             items.extend(Exemplar(str(label), str(locale), str(t)) for t in texts or [])
     t = data["thresholds"]
     return items, Thresholds(float(t["emergency"]), float(t["crisis"]), float(t["topic"]), float(t["nearest"]),
-                             float(t["nearest_rules_language"]))
+                             float(t["nearest_rules_language"]), float(t["crisis_rules_language"]))
 
 
 def training_files() -> list[Path]:
@@ -87,13 +94,23 @@ def training_files() -> list[Path]:
     return sorted(data.glob("safety_*.yaml")) + sorted((data / "dev").glob("safety_*.yaml"))
 
 
+def training_rows(items: list[Exemplar], cases: list[Case]) -> list[tuple[str, str]]:
+    """What the read-out learns from, as (text to embed, label): the exemplars, the tuned phrases, and the other
+    spellings of each (augment.py)."""
+    rows = [(e.text, e.label) for e in items]
+    rows += [(unicodedata.normalize("NFKC", c.text[:LIMIT]), c.category or c.topic or NONE) for c in cases]
+    return rows + [(variant, label) for text, label in rows for variant in variants(text)]
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _pin() -> dict[str, Any]:
+    """What the vectors and the read-out depend on: a change to any of it calls for a rebuild."""
     return {"package": PIN.package, "version": PIN.version, "files": PIN.files, "max_tokens": MAX_TOKENS,
-            "exemplars_sha256": _digest(YAML_PATH)}
+            "exemplars_sha256": _digest(YAML_PATH),
+            "trainer_sha256": {name: _digest(HERE / name) for name in ("augment.py", "probe.py")}}
 
 
 class ExemplarSet:
@@ -105,7 +122,7 @@ class ExemplarSet:
         self._embedder: Embedder | None = None
         self.items: list[Exemplar] = []
         self.labels: list[str] = []
-        self.thresholds = Thresholds(1.0, 1.0, 1.0, 1.0, 1.0)
+        self.thresholds = Thresholds(1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
         self._arrays: dict[str, Any] = {}
         self._members: dict[str, Any] = {}  # label -> indices of its exemplars
 
@@ -158,7 +175,7 @@ class ExemplarSet:
         t = self.thresholds
         emergency = self.labels.index("emergency")
         if rules_language and (label in CATEGORIES or label in SCREEN_CATEGORY):
-            label = None
+            label = label if p[top] >= t.crisis_rules_language else None
         elif p[emergency] >= t.emergency and not rules_language:
             label, top = "emergency", emergency
         elif label in CATEGORIES or label in SCREEN_CATEGORY:
@@ -181,8 +198,6 @@ EXEMPLARS = ExemplarSet()
 
 def build() -> int:
     """Embed the exemplars and the tuned sets, train the read-out, write exemplars.npz and the meta."""
-    import unicodedata
-
     import numpy as np
 
     from bot.safety.evaluate import load_cases
@@ -192,18 +207,21 @@ def build() -> int:
     if embedder is None:
         print("the embedder cannot run here; nothing written", file=sys.stderr)
         return 1
-    vectors = embedder.embed_many([e.text for e in items])
     files = training_files()
     cases = [c for path in files for c in load_cases(path)]
-    case_vectors = embedder.embed_many([unicodedata.normalize("NFKC", c.text) for c in cases])
-    targets = [e.label for e in items] + [c.category or c.topic or NONE for c in cases]
-    labels = sorted(set(targets))
-    weight, bias = train(np.vstack([vectors, case_vectors]), [labels.index(t) for t in targets], len(labels))
+    rows = training_rows(items, cases)
+    texts = sorted({text for text, _ in rows})
+    cache = dict(zip(texts, embedder.embed_many(texts), strict=True))
+    vectors = np.stack([cache[e.text] for e in items])
+    labels = sorted({label for _, label in rows})
+    weight, bias = train(np.stack([cache[text] for text, _ in rows]), [labels.index(label) for _, label in rows],
+                         len(labels))
     np.savez(ARRAYS_PATH, vectors=vectors.astype(np.float16), weight=weight, bias=bias)
     meta = {"pin": _pin(), "count": len(items), "labels": labels,
             "trained_on": {p.relative_to(ROOT).as_posix(): _digest(p) for p in files}}
     META_PATH.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"{len(items)} exemplars and {len(cases)} tuned phrases embedded; read-out of {len(labels)} labels "
+    print(f"{len(items)} exemplars and {len(cases)} tuned phrases ({len(rows)} rows with their other spellings) "
+          f"embedded; read-out of {len(labels)} labels "
           f"-> {ARRAYS_PATH.name} ({ARRAYS_PATH.stat().st_size // 1024} KiB)")
     return 0
 
