@@ -8,12 +8,13 @@ if it is sure enough. When the exemplar layer cannot run here, the rules answer 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.safety.categories import CATEGORIES, CATEGORY_TOPIC, EMERGENCY_CATEGORIES, SCREEN_CATEGORY
 from bot.safety.language import rules_language
 from bot.safety.lexicon import normalise
-from bot.safety.rules import RULES
+from bot.safety.romaji import to_hiragana
+from bot.safety.rules import RULES, Rule
 from bot.safety.text import LIMIT
 
 __all__ = ["Assessment", "assess"]
@@ -65,6 +66,14 @@ def _by_exemplars(text: str) -> Assessment | None:
     return Assessment(None, label, False, f"exemplars:{label}", near, score)
 
 
+def _romaji(found: tuple[Rule | None, Rule | None]) -> tuple[Rule | None, Rule | None]:
+    """A rule that fired on the romaji message read as hiragana, named as such in what decided it."""
+    rule, frame = found
+    if rule is None:
+        return None, frame
+    return replace(rule, id=f"{rule.id}@romaji"), frame
+
+
 def assess(text: str) -> Assessment:
     """Classify one message. Never raises; the text is neither stored nor logged."""
     try:
@@ -74,6 +83,8 @@ def assess(text: str) -> Assessment:
         if not norm:
             return NOTHING
         rule, frame = RULES.match(norm)
+        if rule is None and (kana := to_hiragana(text)) is not None:
+            rule, frame = _romaji(RULES.match(normalise(kana)))
         if rule is not None and rule.category is not None:
             return Assessment(rule.category, rule.topic, rule.category in EMERGENCY_CATEGORIES, rule.id)
         if rule is not None:
