@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.safety.matcher import trie_pattern
+from bot.safety.matcher import LATIN_WORD, trie_pattern
 from bot.safety.text import fold
 from bot.yamlfile import safe_load
 
@@ -29,13 +29,13 @@ def is_ascii_term(term: str) -> bool:
 
 def _trie_re(phrases: list[str]) -> re.Pattern[str] | None:
     """One regex for all phrases, longest first; ASCII phrases only as whole words."""
-    ascii_ = {p: "(?![a-z0-9])" for p in phrases if is_ascii_term(p)}
+    ascii_ = {p: f"(?![{LATIN_WORD}])" for p in phrases if is_ascii_term(p)}
     other = {p: "" for p in phrases if not is_ascii_term(p)}
     alts = []
     if other:
         alts.append(trie_pattern(other))
     if ascii_:
-        alts.append("(?<![a-z0-9])" + trie_pattern(ascii_))
+        alts.append(f"(?<![{LATIN_WORD}])" + trie_pattern(ascii_))
     return re.compile("|".join(alts)) if alts else None
 
 

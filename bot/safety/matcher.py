@@ -14,11 +14,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["TermIndex", "trie_pattern"]
+__all__ = ["LATIN_WORD", "TermIndex", "trie_pattern"]
 
 _END = ""  # trie key of "a term ends here"
-_WORD_END = "(?![a-z0-9])"
-_WORD_START = re.compile("(?<![a-z0-9])[a-z0-9]")
+# A word character of a Latin-script language: an ASCII term must not match inside "sâu" or "você" (the "u" of
+# Vietnamese "sâu" is not the English "u" for "you"). Kana and CJK are not word characters here: "dmで" has "dm".
+LATIN_WORD = "a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0300-\u036f\u1e00-\u1eff"
+_WORD_END = f"(?![{LATIN_WORD}])"
+_WORD_START = re.compile(f"(?<![{LATIN_WORD}])[a-z0-9]")
+_LATIN_CHAR = re.compile(f"[{LATIN_WORD}]")
 
 
 def trie_pattern(terms: dict[str, str]) -> str:
@@ -46,7 +50,7 @@ def _emit(node: dict[str, object]) -> str:
 
 
 def _word_char(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+    return _LATIN_CHAR.match(ch) is not None
 
 
 @dataclass
