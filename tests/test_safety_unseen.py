@@ -17,10 +17,10 @@ FIRST_RUN_RECALL = {"emergency": 0.75, "suicide": 0.70, "abuse_home": 0.75, "sex
 FIRST_RUN_FALSE_EMERGENCY = 2 / 70
 
 # The splits of tests/data/unseen/ in every locale (issue 18), each written by helpers who read nothing of the
-# project; figures rounded down, all measured at 4547123 (round 5). blind10: its fifth run; blind11: its second;
-# blind12: its first (the honest estimate). Each later run of a split was lower in some cells by one phrase
-# (blind10 pt_BR 89.5% -> 86.8%; blind11 suicide 66.7% -> 65.0%, paid dating 77.8% -> 75.6%, pt_BR 69.0% -> 66.7%):
-# the floors are the runs as measured, recorded in each header. These floors hold where the exemplar layer runs;
+# project; figures rounded down, all measured at baa519a (round 5b). blind10: its sixth run; blind11: its third;
+# blind12: its second; blind13: its first (the honest estimate). Later runs were lower in some cells by one phrase
+# (blind10 pt_BR 89.5% -> 86.8%; blind11 right topic 82.7% -> 82.2%; blind12 right topic 81.2% -> 80.7%): the
+# floors are the runs as measured, recorded in each header. These floors hold where the exemplar layer runs;
 # without it (no AVX2) the rules alone are held to what they gave at the same commit.
 SPLITS: dict[str, dict[str, Any]] = {
     "safety_blind10.yaml": {
@@ -28,21 +28,28 @@ SPLITS: dict[str, dict[str, Any]] = {
                    "sexual_images": 0.9555, "paid_dating": 0.8409, "grooming": 0.8636},
         "locale": {"ja": 0.9499, "ja_Easy": 0.7435, "en": 0.8717, "zh_Hans": 0.9749, "ko": 0.9473, "vi": 0.9743,
                    "pt_BR": 0.8684, "fil": 0.8461, "ne": 0.8249},
-        "false_emergency": 0.0432, "topic": 0.8491, "rules_only": (0.6136, 0.0087),
+        "false_emergency": 0.0432, "topic": 0.8491, "rules_only": (0.625, 0.0087),
     },
     "safety_blind11.yaml": {
-        "recall": {"emergency": 0.8488, "suicide": 0.65, "abuse_home": 0.7333, "sexual_assault": 0.7111,
-                   "sexual_images": 0.8409, "paid_dating": 0.7555, "grooming": 0.5777},
-        "locale": {"ja": 0.875, "ja_Easy": 0.75, "en": 0.878, "zh_Hans": 0.7804, "ko": 0.775, "vi": 0.6428,
-                   "pt_BR": 0.6666, "fil": 0.7619, "ne": 0.5476},
-        "false_emergency": 0.0267, "topic": 0.8266, "rules_only": (0.5162, 0.0134),
+        "recall": {"emergency": 0.8488, "suicide": 0.6666, "abuse_home": 0.7333, "sexual_assault": 0.7333,
+                   "sexual_images": 0.8636, "paid_dating": 0.8, "grooming": 0.6444},
+        "locale": {"ja": 0.875, "ja_Easy": 0.75, "en": 0.878, "zh_Hans": 0.7804, "ko": 0.775, "vi": 0.7142,
+                   "pt_BR": 0.7142, "fil": 0.7857, "ne": 0.5952},
+        "false_emergency": 0.0267, "topic": 0.8222, "rules_only": (0.5567, 0.0134),
     },
     "safety_blind12.yaml": {
-        "recall": {"emergency": 0.8589, "suicide": 0.7407, "abuse_home": 0.7333, "sexual_assault": 0.6511,
-                   "sexual_images": 0.8, "paid_dating": 0.8, "grooming": 0.6046},
-        "locale": {"ja": 0.8684, "ja_Easy": 0.6756, "en": 0.7948, "zh_Hans": 0.8249, "ko": 0.7631, "vi": 0.6341,
-                   "pt_BR": 0.8, "fil": 0.8717, "ne": 0.5609},
-        "false_emergency": 0.0404, "topic": 0.8116, "rules_only": (0.4533, 0.018),
+        "recall": {"emergency": 0.8717, "suicide": 0.7962, "abuse_home": 0.7555, "sexual_assault": 0.6744,
+                   "sexual_images": 0.8222, "paid_dating": 0.8444, "grooming": 0.6279},
+        "locale": {"ja": 0.8684, "ja_Easy": 0.6756, "en": 0.7948, "zh_Hans": 0.8249, "ko": 0.7631, "vi": 0.7073,
+                   "pt_BR": 0.875, "fil": 0.8974, "ne": 0.6341},
+        "false_emergency": 0.0404, "topic": 0.8071, "rules_only": (0.4985, 0.018),
+    },
+    "safety_blind13.yaml": {
+        "recall": {"emergency": 0.8461, "suicide": 0.7678, "abuse_home": 0.7045, "sexual_assault": 0.7906,
+                   "sexual_images": 0.8139, "paid_dating": 0.8604, "grooming": 0.6511},
+        "locale": {"ja": 0.8536, "ja_Easy": 0.75, "en": 0.8157, "zh_Hans": 0.923, "ko": 0.8947, "vi": 0.6585,
+                   "pt_BR": 0.8292, "fil": 0.7692, "ne": 0.5609},
+        "false_emergency": 0.0374, "topic": 0.8317, "rules_only": (0.5285, 0.0187),
     },
 }
 EXEMPLARS_OFF = unavailable_reason()
