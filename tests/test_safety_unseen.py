@@ -17,11 +17,11 @@ FIRST_RUN_RECALL = {"emergency": 0.75, "suicide": 0.70, "abuse_home": 0.75, "sex
 FIRST_RUN_FALSE_EMERGENCY = 2 / 70
 
 # The splits of tests/data/unseen/ in every locale (issue 18), each written by helpers who read nothing of the
-# project; figures rounded down, all measured at baa519a (round 5b). blind10: its sixth run; blind11: its third;
-# blind12: its second; blind13: its first (the honest estimate). Later runs were lower in some cells by one phrase
-# (blind10 pt_BR 89.5% -> 86.8%; blind11 right topic 82.7% -> 82.2%; blind12 right topic 81.2% -> 80.7%): the
-# floors are the runs as measured, recorded in each header. These floors hold where the exemplar layer runs;
-# without it (no AVX2) the rules alone are held to what they gave at the same commit.
+# project; figures rounded down, all measured at 5b46f4b (round 5c). blind10: its seventh run; blind11: its fourth;
+# blind12: its third; blind13: its second; blind14: its first (the honest estimate). Later runs were lower in some
+# cells by one phrase (blind10 pt_BR 89.5% -> 86.8%; blind11 right topic 82.7% -> 82.2%; blind12 right topic 81.2%
+# -> 80.7%): the floors are the runs as measured, recorded in each header. These floors hold where the exemplar
+# layer runs; without it (no AVX2) the rules alone are held to what they gave at the same commit.
 SPLITS: dict[str, dict[str, Any]] = {
     "safety_blind10.yaml": {
         "recall": {"emergency": 0.92, "suicide": 0.8727, "abuse_home": 0.8636, "sexual_assault": 0.8888,
@@ -31,25 +31,32 @@ SPLITS: dict[str, dict[str, Any]] = {
         "false_emergency": 0.0432, "topic": 0.8491, "rules_only": (0.625, 0.0087),
     },
     "safety_blind11.yaml": {
-        "recall": {"emergency": 0.8488, "suicide": 0.6666, "abuse_home": 0.7333, "sexual_assault": 0.7333,
-                   "sexual_images": 0.8636, "paid_dating": 0.8, "grooming": 0.6444},
-        "locale": {"ja": 0.875, "ja_Easy": 0.75, "en": 0.878, "zh_Hans": 0.7804, "ko": 0.775, "vi": 0.7142,
-                   "pt_BR": 0.7142, "fil": 0.7857, "ne": 0.5952},
-        "false_emergency": 0.0267, "topic": 0.8222, "rules_only": (0.5567, 0.0134),
+        "recall": {"emergency": 0.8604, "suicide": 0.6666, "abuse_home": 0.7555, "sexual_assault": 0.7555,
+                   "sexual_images": 0.8636, "paid_dating": 0.8222, "grooming": 0.6666},
+        "locale": {"ja": 0.875, "ja_Easy": 0.8, "en": 0.878, "zh_Hans": 0.7804, "ko": 0.775, "vi": 0.7142,
+                   "pt_BR": 0.7142, "fil": 0.7857, "ne": 0.6666},
+        "false_emergency": 0.0267, "topic": 0.8222, "rules_only": (0.5783, 0.0134),
     },
     "safety_blind12.yaml": {
-        "recall": {"emergency": 0.8717, "suicide": 0.7962, "abuse_home": 0.7555, "sexual_assault": 0.6744,
-                   "sexual_images": 0.8222, "paid_dating": 0.8444, "grooming": 0.6279},
-        "locale": {"ja": 0.8684, "ja_Easy": 0.6756, "en": 0.7948, "zh_Hans": 0.8249, "ko": 0.7631, "vi": 0.7073,
-                   "pt_BR": 0.875, "fil": 0.8974, "ne": 0.6341},
-        "false_emergency": 0.0404, "topic": 0.8071, "rules_only": (0.4985, 0.018),
+        "recall": {"emergency": 0.8846, "suicide": 0.7962, "abuse_home": 0.7777, "sexual_assault": 0.6744,
+                   "sexual_images": 0.8222, "paid_dating": 0.8444, "grooming": 0.6744},
+        "locale": {"ja": 0.8684, "ja_Easy": 0.7297, "en": 0.7948, "zh_Hans": 0.8249, "ko": 0.7631, "vi": 0.7073,
+                   "pt_BR": 0.875, "fil": 0.8974, "ne": 0.6829},
+        "false_emergency": 0.0404, "topic": 0.8071, "rules_only": (0.5155, 0.018),
     },
     "safety_blind13.yaml": {
-        "recall": {"emergency": 0.8461, "suicide": 0.7678, "abuse_home": 0.7045, "sexual_assault": 0.7906,
-                   "sexual_images": 0.8139, "paid_dating": 0.8604, "grooming": 0.6511},
-        "locale": {"ja": 0.8536, "ja_Easy": 0.75, "en": 0.8157, "zh_Hans": 0.923, "ko": 0.8947, "vi": 0.6585,
-                   "pt_BR": 0.8292, "fil": 0.7692, "ne": 0.5609},
-        "false_emergency": 0.0374, "topic": 0.8317, "rules_only": (0.5285, 0.0187),
+        "recall": {"emergency": 0.8589, "suicide": 0.7678, "abuse_home": 0.7045, "sexual_assault": 0.7906,
+                   "sexual_images": 0.8139, "paid_dating": 0.8837, "grooming": 0.7209},
+        "locale": {"ja": 0.8536, "ja_Easy": 0.8125, "en": 0.8157, "zh_Hans": 0.923, "ko": 0.8947, "vi": 0.6585,
+                   "pt_BR": 0.8292, "fil": 0.7692, "ne": 0.6341},
+        "false_emergency": 0.0374, "topic": 0.8317, "rules_only": (0.5457, 0.0187),
+    },
+    "safety_blind14.yaml": {
+        "recall": {"emergency": 0.8352, "suicide": 0.7213, "abuse_home": 0.8222, "sexual_assault": 0.6904,
+                   "sexual_images": 0.8604, "paid_dating": 0.8444, "grooming": 0.7209},
+        "locale": {"ja": 0.8421, "ja_Easy": 0.7692, "en": 0.8292, "zh_Hans": 0.8461, "ko": 0.7948, "vi": 0.7142,
+                   "pt_BR": 0.8095, "fil": 0.8571, "ne": 0.6428},
+        "false_emergency": 0.0417, "topic": 0.824, "rules_only": (0.5603, 0.0278),
     },
 }
 EXEMPLARS_OFF = unavailable_reason()
