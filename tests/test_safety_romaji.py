@@ -15,6 +15,7 @@ from bot.safety.romaji import to_hiragana
     ("konbini", "こんびに"),
     ("jisatsu shitai", "じさつ したい"),
     ("tsurai", "つらい"),
+    ("jyuku sha", "じゅく しゃ"),
 ])
 def test_romaji_is_read_as_hiragana(romaji: str, kana: str) -> None:
     assert to_hiragana(romaji) == kana

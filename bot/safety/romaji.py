@@ -23,11 +23,10 @@ for _c, _kana in _ROWS.items():
 _SYLLABLES.update({"ya": "や", "yu": "ゆ", "yo": "よ", "wa": "わ", "wo": "を", "nn": "ん", "shi": "し", "chi": "ち",
                    "tsu": "つ", "fu": "ふ", "ji": "じ", "fa": "ふぁ", "fi": "ふぃ", "fe": "ふぇ", "fo": "ふぉ"})
 for _head, _i in (("k", "き"), ("g", "ぎ"), ("n", "に"), ("h", "ひ"), ("b", "び"), ("p", "ぴ"), ("m", "み"),
-                  ("r", "り"), ("sh", "し"), ("ch", "ち"), ("j", "じ"), ("s", "し"), ("t", "ち"), ("jy", "じ")):
+                  ("r", "り"), ("sh", "し"), ("ch", "ち"), ("j", "じ"), ("s", "し"), ("t", "ち")):
     _y = "" if _head in ("sh", "ch", "j") else "y"
     _SYLLABLES.update({f"{_head}{_y}{v}": _i + small for v, small in (("a", "ゃ"), ("u", "ゅ"), ("o", "ょ"))})
-_SYLLABLES.update({"she": "しぇ", "che": "ちぇ", "je": "じぇ"})
-_LONGEST = sorted(_SYLLABLES, key=len, reverse=True)
+_SYLLABLES.update({"she": "しぇ", "che": "ちぇ", "je": "じぇ", "jya": "じゃ", "jyu": "じゅ", "jyo": "じょ"})
 _LATIN = re.compile(r"[a-z-]+")
 _MOSTLY = 0.8  # share of Latin words that must be romaji ("I want to die" is not: 3 of 4)
 
@@ -41,10 +40,11 @@ def _word(word: str) -> str | None:
             out.append("っ")
             i += 1
             continue
-        for syllable in _LONGEST:
-            if word.startswith(syllable, i):
-                out.append(_SYLLABLES[syllable])
-                i += len(syllable)
+        for size in (3, 2, 1):  # the longest syllable first: "sha" before "sa"
+            kana = _SYLLABLES.get(word[i:i + size])
+            if kana is not None:
+                out.append(kana)
+                i += size
                 break
         else:
             if ch == "n":
